@@ -1,0 +1,25 @@
+"""pydl: Keras-style deep learning for CPUs, with a C++ core (OpenMP, SIMD).
+
+    import pydl as keras
+    model = keras.Sequential([keras.Input(shape=(784,)),
+                              keras.layers.Dense(512, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=5, batch_size=128)
+"""
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("pydl")
+except _PackageNotFoundError:  # running from a source tree without metadata
+    __version__ = "0.0.0+unknown"
+
+from . import _config
+
+_config._init()
+
+from ._config import get_num_threads, set_num_threads, show_config  # noqa: E402
+from . import utils  # noqa: E402

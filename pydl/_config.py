@@ -1,0 +1,107 @@
+"""Every knob of pydl in one place: environment variables, build facts, threads.
+
+Environment variables (read once, at import):
+
+- ``PYDL_ISA=generic|avx2|avx512`` caps the SIMD path; it never raises it above
+  what the CPU supports.
+- ``PYDL_NUM_THREADS`` (else ``OMP_NUM_THREADS``) sets the default thread count
+  of the C++ core; otherwise all cores are used.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from . import _core
+
+_ISA_NAMES = ("generic", "avx2", "avx512")
+
+
+def _isa_cap_from_env() -> str:
+    cap = os.environ.get("PYDL_ISA", "").strip().lower()
+    if not cap:
+        return "avx512"
+    if cap not in _ISA_NAMES:
+        warnings.warn(
+            f"PYDL_ISA: expected one of {', '.join(_ISA_NAMES)}, received {cap!r}; ignoring it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "avx512"
+    return cap
+
+
+def _threads_from_env() -> int | None:
+    for var in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS"):
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        # OMP_NUM_THREADS may be a list ("4,2"); the first level is ours.
+        first = raw.split(",")[0]
+        try:
+            n = int(first)
+        except ValueError:
+            n = 0
+        if n >= 1:
+            return n
+        warnings.warn(f"{var}: expected an int >= 1, received {raw!r}; ignoring it",
+                      RuntimeWarning, stacklevel=3)
+    return None
+
+
+def _init() -> None:
+    _core.select_isa(_isa_cap_from_env())
+    n = _threads_from_env()
+    if n is not None:
+        _core.set_num_threads(n)
+
+
+def set_num_threads(n: int) -> None:
+    """Sets the number of threads the C++ core uses (an int >= 1)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        try:
+            import numpy as np
+
+            if isinstance(n, np.integer):
+                n = int(n)
+        except ImportError:  # pragma: no cover
+            pass
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n: expected an int >= 1, received {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n: expected an int >= 1, received {n}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Returns the number of threads the C++ core uses."""
+    return _core.get_num_threads()
+
+
+def show_config(print_it: bool = True) -> dict:
+    """Prints and returns how this pydl was built and what it runs.
+
+    Returns:
+        A dict with keys ``version``, ``compiler``, ``simd`` (the path chosen at
+        run time), ``simd_detected`` (the best path the CPU supports),
+        ``simd_compiled``, ``openmp``, ``threads`` and ``max_threads``.
+    """
+    from . import __version__
+
+    info = dict(_core.build_info())
+    config = {
+        "version": __version__,
+        "compiler": info["compiler"],
+        "simd": _core.active_isa(),
+        "simd_detected": _core.detected_isa(),
+        "simd_compiled": list(info["simd_compiled"]),
+        "openmp": bool(info["openmp"]),
+        "threads": _core.get_num_threads(),
+        "max_threads": int(info["max_threads"]),
+    }
+    if print_it:
+        width = max(len(k) for k in config)
+        for key, value in config.items():
+            print(f"{key:<{width}}  {value}")
+    return config

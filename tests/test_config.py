@@ -1,0 +1,97 @@
+"""Build facts, SIMD dispatch and thread control (issue 2)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import pydl
+from pydl import _core
+
+from conftest import ISA_ORDER, supported_isas
+
+
+def test_show_config_keys_and_types(capsys):
+    config = pydl.show_config()
+    printed = capsys.readouterr().out
+    for key in ("version", "compiler", "simd", "simd_compiled", "openmp", "threads"):
+        assert key in config
+        assert key in printed
+    assert config["version"] == pydl.__version__
+    assert config["simd"] in ISA_ORDER
+    assert "generic" in config["simd_compiled"]
+    assert isinstance(config["openmp"], bool)
+    assert config["threads"] == pydl.get_num_threads() >= 1
+
+
+def test_show_config_silent(capsys):
+    pydl.show_config(print_it=False)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("cap", ISA_ORDER)
+def test_isa_cap_from_environment(cap):
+    """PYDL_ISA caps the path, never raises it, and show_config reports it."""
+    code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
+    env = dict(os.environ, PYDL_ISA=cap)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    detected = _core.detected_isa()
+    expected = cap if ISA_ORDER.index(cap) <= ISA_ORDER.index(detected) else detected
+    assert out == expected
+
+
+def test_bad_isa_cap_warns_and_is_ignored():
+    code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
+    env = dict(os.environ, PYDL_ISA="sse9")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == _core.detected_isa()
+    assert "PYDL_ISA" in proc.stderr
+
+
+def test_select_isa_runtime_roundtrip():
+    previous = _core.active_isa()
+    try:
+        for isa in supported_isas():
+            assert _core.select_isa(isa) == isa
+            assert _core.active_isa() == isa
+    finally:
+        _core.select_isa(previous)
+    with pytest.raises(ValueError, match="cap"):
+        _core.select_isa("mmx")
+
+
+@pytest.mark.parametrize("var", ["PYDL_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_thread_count_from_environment(var):
+    code = "import pydl; print(pydl.get_num_threads())"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS")}
+    env[var] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "1"
+
+
+def test_set_num_threads_roundtrip():
+    previous = pydl.get_num_threads()
+    try:
+        pydl.set_num_threads(1)
+        assert pydl.get_num_threads() == 1
+        if pydl.show_config(print_it=False)["openmp"]:
+            pydl.set_num_threads(2)
+            assert pydl.get_num_threads() == 2
+    finally:
+        pydl.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("bad", [0, -3])
+def test_set_num_threads_rejects_values(bad):
+    with pytest.raises(ValueError, match=r"n: expected an int >= 1, received"):
+        pydl.set_num_threads(bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", None, True])
+def test_set_num_threads_rejects_types(bad):
+    with pytest.raises(TypeError, match=r"n: expected an int"):
+        pydl.set_num_threads(bad)
