@@ -1,0 +1,81 @@
+"""JAX's side (optional): a jitted training step, when JAX is importable.
+
+The step (forward, loss, grad, SGD-momentum or Adam with Keras 3's rules) is one
+jax.jit function; batches are gathered in NumPy as for the NumPy baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def import_jax():
+    try:
+        import jax
+        import jax.numpy as jnp
+    except Exception as exc:
+        return None, None, f"JAX not installed ({type(exc).__name__})"
+    return jax, jnp, None
+
+
+def epoch_fn(net, x: np.ndarray, y: np.ndarray, jax, jnp):
+    rng = np.random.default_rng(0)
+    params = []
+    for fan_in, fan_out in zip(net.sizes[:-1], net.sizes[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append((jnp.asarray(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)),
+                       jnp.zeros((fan_out,), jnp.float32)))
+    classify = net.loss != "mse"
+
+    def loss_fn(params, xb, yb):
+        h = xb
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        if classify:
+            logp = jax.nn.log_softmax(h)
+            return -jnp.mean(jnp.take_along_axis(logp, yb[:, None], axis=1))
+        return jnp.mean((h - yb) ** 2)
+
+    lr = net.learning_rate
+    if net.optimizer == "sgd":
+        state = jax.tree_util.tree_map(jnp.zeros_like, params)
+
+        def update(params, state, grads, t):
+            state = jax.tree_util.tree_map(lambda m, g: 0.9 * m - lr * g, state, grads)
+            return jax.tree_util.tree_map(lambda p, m: p + m, params, state), state
+    else:
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        state = (zeros, zeros)
+
+        def update(params, state, grads, t):
+            m, v = state
+            m = jax.tree_util.tree_map(lambda m, g: m + (g - m) * 0.1, m, grads)
+            v = jax.tree_util.tree_map(lambda v, g: v + (g * g - v) * 0.001, v, grads)
+            alpha = lr * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+            params = jax.tree_util.tree_map(
+                lambda p, m, v: p - alpha * m / (jnp.sqrt(v) + 1e-7), params, m, v)
+            return params, (m, v)
+
+    @jax.jit
+    def step(params, state, xb, yb, t):
+        loss, grads = jax.value_and_grad(loss_fn)(params, xb, yb)
+        params, state = update(params, state, grads, t)
+        return params, state, loss
+
+    holder = {"params": params, "state": state, "t": 0}
+    y_in = y.astype(np.int32) if classify else y
+
+    def run_epoch():
+        order = rng.permutation(len(x))
+        loss = None
+        for start in range(0, len(x) - net.batch + 1, net.batch):
+            index = order[start:start + net.batch]
+            holder["t"] += 1
+            holder["params"], holder["state"], loss = step(
+                holder["params"], holder["state"], x[index], y_in[index],
+                jnp.float32(holder["t"]))
+        return float(loss)
+
+    return run_epoch

@@ -1,0 +1,103 @@
+"""pydl benchmarks: one command, markdown tables, JSON, charts.
+
+    python -m benchmarks                     # full run (several minutes)
+    python -m benchmarks --quick             # about a minute or two
+    python -m benchmarks --threads 1 --only gemm,train --out benchmarks/results
+    python benchmarks/run.py --quick         # the same
+
+Workloads: gemm, dense, train, predict, scaling, memory. Competitors: pydl, the NumPy
+baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
+a jitted JAX step when JAX is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    __package__ = "benchmarks"  # noqa: A001
+
+from benchmarks import machine, report  # noqa: E402
+from benchmarks.results import Run  # noqa: E402
+from benchmarks.settings import make_settings  # noqa: E402
+from benchmarks.threads import all_cores  # noqa: E402
+from benchmarks.workloads import dense, gemm, memory, predict, scaling, train  # noqa: E402
+
+WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
+             "scaling": scaling, "memory": memory}
+
+
+def _thread_counts(text: str | None) -> list[int]:
+    if text is None:
+        return sorted({1, all_cores()})
+    try:
+        counts = sorted({int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--threads: expected integers such as 1 or 1,2, received {text!r}") from None
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"--threads: expected counts >= 1, received {text!r}")
+    return counts
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer steps: about a minute")
+    mode.add_argument("--smoke", action="store_true",
+                      help="tiny shapes, 1 repeat: checks the harness runs, times nothing useful")
+    parser.add_argument("--threads", type=str, default=None,
+                        help="comma-separated thread counts (default: 1 and all cores)")
+    parser.add_argument("--only", type=str, default=None,
+                        help=f"comma-separated workloads among {','.join(WORKLOADS)}")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for results.json, results.md, README_table.md, PNGs")
+    parser.add_argument("--no-charts", action="store_true", help="write no PNG charts")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-torch-compile", action="store_true",
+                        help="leave torch.compile out (it compiles for a while)")
+    parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
+    args = parser.parse_args(argv)
+    try:
+        args.threads = _thread_counts(args.threads)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    names = list(WORKLOADS) if args.only is None else [w.strip() for w in args.only.split(",")
+                                                       if w.strip()]
+    unknown = [w for w in names if w not in WORKLOADS]
+    if unknown or not names:
+        parser.error(f"--only: expected names among {','.join(WORKLOADS)}, received {args.only!r}")
+    args.only = names
+    return args
+
+
+def main(argv: list[str] | None = None) -> Run:
+    args = parse_args(argv)
+    settings = make_settings("smoke" if args.smoke else "quick" if args.quick else "full",
+                             args.threads)
+    settings.use_torch = not args.no_torch
+    settings.use_torch_compile = settings.use_torch_compile and not args.no_torch_compile
+    settings.use_jax = not args.no_jax
+    shown = sys.argv[1:] if argv is None else argv
+    command = "python -m benchmarks" + (" " + shlex.join(shown) if shown else "")
+    run = Run(settings, machine.describe(settings.use_torch, settings.use_jax), command)
+    print("\n".join(["# pydl benchmarks", "", f"    {command}", ""]
+                    + machine.summary_lines(run.machine)) + "\n", flush=True)
+    started = time.perf_counter()
+    for name in args.only:
+        WORKLOADS[name].run_workload(run)
+    print(f"Done in {time.perf_counter() - started:.0f} s.", flush=True)
+    if args.out is not None:
+        for path in report.write(run, args.out, charts=not args.no_charts):
+            print(f"wrote {path}")
+    return run
+
+
+if __name__ == "__main__":
+    main()

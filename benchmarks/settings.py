@@ -1,0 +1,89 @@
+"""What each mode measures: shapes, networks, repeats, steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Net:
+    """A training workload: Dense widths, loss, optimizer, batch size, steps per sample."""
+
+    sizes: tuple[int, ...]
+    loss: str  # "sparse_categorical_crossentropy" (softmax head) or "mse" (linear head)
+    optimizer: str  # "sgd" (momentum 0.9) or "adam"
+    batch: int
+    steps: int  # training steps in one timed sample (one epoch of steps * batch samples)
+    learning_rate: float = 0.01
+
+    @property
+    def name(self) -> str:
+        return "-".join(str(n) for n in self.sizes)
+
+    @property
+    def label(self) -> str:
+        loss = "softmax-CE" if self.loss != "mse" else "MSE"
+        opt = "SGD-momentum" if self.optimizer == "sgd" else "Adam"
+        return f"{self.name} {loss} {opt} b{self.batch}"
+
+    @property
+    def flops_per_sample(self) -> int:
+        """6 FLOPs per weight per sample: forward 2, backward 4 (dW and dx)."""
+        return 6 * sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+@dataclass
+class Settings:
+    mode: str  # "full", "quick" or "smoke"
+    threads: list[int]
+    repeats: int
+    min_sample_s: float  # short calls are looped until one sample lasts this long
+    gemm_shapes: list[tuple[int, int, int]]  # (M, K, N): (M x K) @ (K x N)
+    nets: list[Net]
+    predict_batches: list[int]
+    memory_samples: int
+    memory_epochs: int
+    use_torch: bool = True
+    use_torch_compile: bool = True
+    use_jax: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+SQUARES = [(n, n, n) for n in (256, 512, 1024, 2048)]
+MLP_SHAPES = [(128, 784, 512), (128, 512, 256), (32, 64, 32), (256, 4096, 4096)]
+
+MNIST_SIZES = (784, 512, 256, 10)
+SMALL_SIZES = (64, 32, 10)
+WIDE_SIZES = (1024, 4096, 4096, 1024)
+
+
+def _nets(mnist_steps: int, small_steps: int, wide_steps: int) -> list[Net]:
+    ce = "sparse_categorical_crossentropy"
+    return [
+        Net(MNIST_SIZES, ce, "sgd", 128, mnist_steps),
+        Net(MNIST_SIZES, ce, "adam", 128, mnist_steps, learning_rate=0.001),
+        Net(SMALL_SIZES, ce, "sgd", 32, small_steps),
+        Net(WIDE_SIZES, "mse", "sgd", 256, wide_steps, learning_rate=0.001),
+    ]
+
+
+def make_settings(mode: str, threads: list[int]) -> Settings:
+    if mode == "full":
+        return Settings(mode, threads, repeats=7, min_sample_s=0.2,
+                        gemm_shapes=SQUARES + MLP_SHAPES,
+                        nets=_nets(mnist_steps=60, small_steps=1000, wide_steps=4),
+                        predict_batches=[1, 128], memory_samples=60000, memory_epochs=3)
+    if mode == "quick":
+        return Settings(mode, threads, repeats=5, min_sample_s=0.03,
+                        gemm_shapes=SQUARES + MLP_SHAPES,
+                        nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
+                        predict_batches=[1, 128], memory_samples=8192, memory_epochs=3)
+    if mode == "smoke":
+        ce = "sparse_categorical_crossentropy"
+        return Settings(mode, threads, repeats=1, min_sample_s=0.0,
+                        gemm_shapes=[(16, 16, 16), (8, 24, 8)],
+                        nets=[Net((12, 8, 3), ce, "sgd", 4, 2), Net((12, 8, 3), ce, "adam", 4, 2),
+                              Net((12, 16, 6), "mse", "sgd", 4, 2)],
+                        predict_batches=[1, 4], memory_samples=64, memory_epochs=2,
+                        use_torch_compile=False)
+    raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

@@ -1,0 +1,67 @@
+"""Timing: competitors interleaved round-robin in one process, medians of repeats.
+
+A "competitor" is a zero-argument callable doing one unit of work (one GEMM, one
+epoch of training, ...). ``interleaved`` warms each one up, picks for each an inner
+loop count so that one sample lasts at least ``min_sample_s`` (short calls are timed
+in a loop, never singly), then takes ``repeats`` samples of every competitor in
+rotating order, so that drift on a noisy shared machine hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Timing:
+    """Seconds per call of one competitor: the median and every sample."""
+
+    median_s: float
+    samples_s: list[float] = field(default_factory=list)
+    calls_per_sample: int = 1
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median of the samples: how noisy the measurement was."""
+        return (max(self.samples_s) - min(self.samples_s)) / self.median_s
+
+
+def _calls_for(fn: Callable[[], object], min_sample_s: float) -> int:
+    """Warms fn up, then picks an inner loop count so one sample lasts min_sample_s."""
+    fn()  # warm-up: first-call costs (allocation, compilation, page faults) stay out
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_sample_s or calls >= 1 << 20:
+            return calls
+        # Aim a little past the target so that one more round usually suffices.
+        calls = max(calls * 2, int(calls * 1.2 * min_sample_s / max(elapsed, 1e-9)))
+
+
+def interleaved(competitors: dict[str, Callable[[], object]], repeats: int,
+                min_sample_s: float) -> dict[str, Timing]:
+    """Times every competitor `repeats` times, round-robin; returns seconds per call.
+
+    A competitor that raises is dropped from the rest of the run, and the exception
+    propagates only if all of them fail (callers handle per-competitor setup errors
+    before this point).
+    """
+    calls = {name: _calls_for(fn, min_sample_s) for name, fn in competitors.items()}
+    samples: dict[str, list[float]] = {name: [] for name in competitors}
+    names = list(competitors)
+    for r in range(repeats):
+        # Rotate the order so no competitor always runs right after the same other one.
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            fn, n = competitors[name], calls[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: Timing(statistics.median(s), s, calls[name]) for name, s in samples.items()}

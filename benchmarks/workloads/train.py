@@ -1,0 +1,167 @@
+"""Training throughput (samples/s): one timed sample = one epoch of `steps` batches.
+
+Every competitor does the same work per epoch: shuffle, gather each batch, forward,
+loss, backward, optimizer update. pydl goes through its public Keras API
+(Sequential + compile + fit(epochs=1, verbose=0)); NumPy is benchmarks/numpy_mlp.py;
+PyTorch is eager torch.nn + torch.optim and torch.compile of the model and of the
+optimizer step; JAX is one jitted step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import jax_side, pydl_side, torch_side
+from ..numpy_mlp import SGD, Adam, NumpyMLP
+from ..results import Run, Table, fmt, ratio
+from ..threads import use_threads
+from ..timing import interleaved
+from . import gemm
+from .common import torch_or_none
+
+WORKLOAD = "train"
+TARGETS = {(784, 512, 256, 10): 2.5, (64, 32, 10): 5.0, (1024, 4096, 4096, 1024): 1.2}
+
+
+def make_data(net, samples: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, net.sizes[0]), dtype=np.float32)
+    if net.loss == "mse":
+        y = 0.5 * rng.standard_normal((samples, net.sizes[-1]), dtype=np.float32)
+    else:
+        y = rng.integers(0, net.sizes[-1], samples).astype(np.int32)
+    return x, y
+
+
+def numpy_epoch(net, x, y):
+    optimizer = (SGD(net.learning_rate, momentum=0.9) if net.optimizer == "sgd"
+                 else Adam(net.learning_rate))
+    mlp = NumpyMLP(net.sizes, net.loss, optimizer, seed=0)
+    rng = np.random.default_rng(0)
+    return lambda: mlp.fit_epoch(x, y, net.batch, rng)
+
+
+def pydl_epoch(net, x, y):
+    model = pydl_side.build_model(net)
+
+    def run_epoch():
+        history = model.fit(x, y, batch_size=net.batch, epochs=1, verbose=0, shuffle=True)
+        return history.history["loss"][-1]
+
+    return run_epoch
+
+
+def _competitors(run: Run, net, x, y) -> dict:
+    """Builds and warms up each competitor; those that fail are reported and left out."""
+    makers = {"NumPy": lambda: numpy_epoch(net, x, y)}
+    reason = pydl_side.keras_api_reason()
+    if reason is None:
+        makers["pydl"] = lambda: pydl_epoch(net, x, y)
+    else:
+        run.say_unavailable("pydl training (Sequential/compile/fit)", reason)
+    torch = torch_or_none(run, "training")
+    if torch is not None:
+        makers["torch"] = lambda: torch_side.epoch_fn(net, x, y, torch, compiled=False)
+        if run.settings.use_torch_compile:
+            makers["torch.compile"] = lambda: torch_side.epoch_fn(net, x, y, torch, compiled=True)
+    if run.settings.use_jax:
+        jax, jnp, reason = jax_side.import_jax()
+        if jax is None:
+            run.say_unavailable("JAX column", reason)
+        else:
+            makers["jax.jit"] = lambda: jax_side.epoch_fn(net, x, y, jax, jnp)
+    competitors = {}
+    for name, make in makers.items():
+        try:
+            fn = make()
+            fn()  # warm-up; also where compilation errors surface
+        except Exception as exc:
+            what = "pydl training" if name == "pydl" else f"{name} training"
+            run.say_unavailable(f"{what} on {net.label}", f"{type(exc).__name__}: {exc}"[:300])
+            continue
+        competitors[name] = fn
+    return competitors
+
+
+def measure(run: Run, nets, threads: int) -> None:
+    for net in nets:
+        if run.find(WORKLOAD, net.label, threads, "NumPy"):
+            continue
+        x, y = make_data(net, net.steps * net.batch)
+        with use_threads(threads):
+            competitors = _competitors(run, net, x, y)
+            last_loss = {}
+
+            def recording(name, fn):
+                def call():
+                    last_loss[name] = fn()
+                return call
+
+            timings = interleaved({n: recording(n, f) for n, f in competitors.items()},
+                                  run.settings.repeats, 0.0)
+            peak, peak_source = gemm.measured_peak(run, threads)
+        for name, timing in timings.items():
+            samples_per_s = net.steps * net.batch / timing.median_s
+            loss = last_loss.get(name)
+            run.add(WORKLOAD, net.label, threads, name, value=samples_per_s, unit="samples/s",
+                    median_s=timing.median_s, samples_s=timing.samples_s,
+                    steps=net.steps, batch=net.batch,
+                    roofline=samples_per_s * net.flops_per_sample / (peak * 1e9),
+                    gemm_peak_gflops=peak, gemm_peak_source=peak_source,
+                    final_loss=loss, loss_finite=loss is not None and math.isfinite(loss))
+
+
+def _verdict(run: Run, net, threads: int) -> str:
+    goal = TARGETS.get(net.sizes)
+    pydl = run.value(WORKLOAD, net.label, threads, "pydl")
+    numpy_ = run.value(WORKLOAD, net.label, threads, "NumPy")
+    if goal is None or pydl is None or numpy_ is None:
+        return "n/a"
+    parts = [f">= {goal}x NumPy: " + ("met" if pydl >= goal * numpy_
+                                      else f"missed by {100 * (1 - pydl / (goal * numpy_)):.0f}%")]
+    for rival in ("torch", "torch.compile", "jax.jit"):
+        other = run.value(WORKLOAD, net.label, threads, rival)
+        if other is not None:
+            parts.append(f"vs {rival}: " + ("ahead" if pydl > other else "behind"))
+    return "; ".join(parts)
+
+
+def table(run: Run, nets, threads: int) -> Table:
+    names = ("NumPy", "pydl", "torch", "torch.compile", "jax.jit")
+    competitors = [c for c in names if any(run.find(WORKLOAD, n.label, threads, c) for n in nets)]
+    headers = (["network"] + [f"{c} samples/s" for c in competitors]
+               + [f"pydl / {c}" for c in competitors if c != "pydl"]
+               + ["pydl roofline", "NumPy roofline", "target"])
+    rows, notes, series = [], [], {c: [] for c in competitors}
+    for net in nets:
+        recs = {c: run.find(WORKLOAD, net.label, threads, c) for c in competitors}
+        for c, r in recs.items():
+            series[c].append(r["value"] if r else None)
+            if r and not r["loss_finite"]:
+                notes.append(f"{c}: the loss on {net.label} was not finite ({r['final_loss']})")
+        val = {c: recs[c]["value"] if recs[c] else None for c in competitors}
+        roof = lambda c: f"{100 * recs[c]['roofline']:.0f}%" if recs.get(c) else "n/a"  # noqa: E731
+        rows.append([net.label] + [fmt(val[c]) for c in competitors]
+                    + [ratio(val.get("pydl"), val[c]) for c in competitors if c != "pydl"]
+                    + [roof("pydl"), roof("NumPy"), _verdict(run, net, threads)])
+    if run.records:
+        peaks = [r for r in run.records if r["workload"] == WORKLOAD and r["threads"] == threads]
+        if peaks:
+            notes.append(f"Roofline: training FLOPs/s (6 x weights per sample) over the best "
+                         f"GEMM rate measured at {threads} thread(s), "
+                         f"{fmt(peaks[0]['gemm_peak_gflops'])} GFLOP/s.")
+    notes.append("One timed sample = one epoch (shuffle, gather, step per batch); "
+                 f"steps per epoch: {', '.join(f'{n.name}: {n.steps}' for n in nets)}.")
+    return Table(f"Training throughput, {threads} thread(s)", headers, rows, notes,
+                 chart={"ylabel": "samples/s", "categories": [n.label for n in nets],
+                        "series": series, "log": True})
+
+
+def run_workload(run: Run) -> None:
+    for threads in run.settings.threads:
+        measure(run, run.settings.nets, threads)
+        t = table(run, run.settings.nets, threads)
+        run.tables.append(t)
+        print(t.markdown(), flush=True)
