@@ -1,0 +1,255 @@
+// The GEMM driver: cache blocking, threads, packing and edge tiles around the
+// installed microkernel (gemm/ukernel.h), BLIS style:
+//
+//   split C into one region per thread (M and N only, never K)
+//   per region:  for jc (nc columns) / for pc (kc of K): pack B  [or read B in place]
+//                    for ic (mc rows): pack A
+//                        for jr (NR) / for ir (MR): microkernel, then the epilogue
+//
+// The epilogue is fused: the bias is the accumulator's first value (first K
+// block) and the element-wise activation runs on each tile right after its last
+// K block, while it is still in L1. Softmax needs whole rows, so it runs over
+// full rows once the product is done.
+#include "gemm/gemm.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/threads.h"
+#include "gemm/pack.h"
+#include "gemm/ukernel.h"
+#include "gemm/workspace.h"
+
+namespace pydl::gemm {
+
+PackBuffers& thread_pack_buffers() {
+    thread_local PackBuffers buffers;
+    return buffers;
+}
+
+namespace {
+
+using std::ptrdiff_t;
+
+template <class T>
+struct Problem {
+    bool trans_a, trans_b;
+    ptrdiff_t m, n, k;
+    const T* a;
+    ptrdiff_t lda;
+    const T* b;
+    ptrdiff_t ldb;
+    T* c;
+    ptrdiff_t ldc;
+    Epilogue<T> ep;
+    bool direct_b;  // read full B panels in place (no packing)
+};
+
+template <class T>
+const Ukernel<T>& kernel_for();
+template <>
+const Ukernel<float>& kernel_for<float>() { return ukernels().f32; }
+template <>
+const Ukernel<double>& kernel_for<double>() { return ukernels().f64; }
+
+ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t to) { return (x + to - 1) / to * to; }
+ptrdiff_t ceil_div(ptrdiff_t x, ptrdiff_t y) { return (x + y - 1) / y; }
+
+// The micro-panels of B for one (pc, jc) block: panel s < full at
+// base + s*step with row stride ld; the others (a packed tail) at tail + ...
+template <class T>
+struct BPanels {
+    const T* base;
+    ptrdiff_t step, ld, full;
+    const T* tail;
+    ptrdiff_t tail_ld;
+    ptrdiff_t tail_step;
+    const T* panel(ptrdiff_t s) const { return s < full ? base + s * step : tail + (s - full) * tail_step; }
+    ptrdiff_t ld_of(ptrdiff_t s) const { return s < full ? ld : tail_ld; }
+};
+
+// Edge tile: run the kernel on a zero-padded stack copy and copy the valid part back.
+template <class T>
+void edge_tile(const Ukernel<T>& uk, ptrdiff_t kb, const T* a, const T* b, ptrdiff_t ldb_panel,
+               T* c, ptrdiff_t ldc, const T* bias, bool load_c, ptrdiff_t rows, ptrdiff_t cols) {
+    alignas(64) T tile[kMaxMr * kMaxNr];
+    const int mr = uk.mr, nr = uk.nr;
+    for (int i = 0; i < mr; ++i) {
+        for (int j = 0; j < nr; ++j) {
+            T v = T(0);
+            if (i < rows && j < cols) v = load_c ? c[i * ldc + j] : (bias ? bias[j] : T(0));
+            tile[i * nr + j] = v;
+        }
+    }
+    uk.fn(kb, a, b, ldb_panel, tile, nr, nullptr, true);
+    for (ptrdiff_t i = 0; i < rows; ++i)
+        for (ptrdiff_t j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * nr + j];
+}
+
+template <class T>
+void macro_kernel(const Ukernel<T>& uk, const Problem<T>& pr, const T* a_packed,
+                  const BPanels<T>& bp, ptrdiff_t ic, ptrdiff_t mb, ptrdiff_t jc, ptrdiff_t nb,
+                  ptrdiff_t kb, bool first, bool last) {
+    const int mr = uk.mr, nr = uk.nr;
+    const bool load_c = pr.ep.accumulate || !first;
+    const bool activate = last && pr.ep.activation != nn::Activation::linear &&
+                          nn::is_elementwise(pr.ep.activation);
+    for (ptrdiff_t jr = 0, s = 0; jr < nb; jr += nr, ++s) {
+        const ptrdiff_t cols = std::min<ptrdiff_t>(nr, nb - jr);
+        const T* b = bp.panel(s);
+        const ptrdiff_t ldb = bp.ld_of(s);
+        const T* bias = (!load_c && pr.ep.bias) ? pr.ep.bias + jc + jr : nullptr;
+        for (ptrdiff_t ir = 0; ir < mb; ir += mr) {
+            const ptrdiff_t rows = std::min<ptrdiff_t>(mr, mb - ir);
+            const T* a = a_packed + ir * kb;
+            T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
+            if (rows == mr && cols == nr)
+                uk.fn(kb, a, b, ldb, c, pr.ldc, bias, load_c);
+            else
+                edge_tile(uk, kb, a, b, ldb, c, pr.ldc, bias, load_c, rows, cols);
+            if (activate)
+                nn::activation_forward_rows(pr.ep.activation, pr.ep.alpha, c, pr.ldc, c, pr.ldc,
+                                            rows, cols);
+        }
+    }
+}
+
+// The serial blocked GEMM of C[m0:m1, n0:n1].
+template <class T>
+void gemm_region(const Ukernel<T>& uk, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1,
+                 ptrdiff_t n0, ptrdiff_t n1) {
+    PackBuffers& buf = thread_pack_buffers();
+    const int mr = uk.mr, nr = uk.nr;
+    const ptrdiff_t kc = std::min<ptrdiff_t>(uk.kc, pr.k);
+    const ptrdiff_t mc = std::min<ptrdiff_t>(uk.mc, round_up(m1 - m0, mr));
+    const ptrdiff_t nc = std::min<ptrdiff_t>(uk.nc, round_up(n1 - n0, nr));
+    T* a_packed = static_cast<T*>(buf.a.get(sizeof(T) * mc * kc));
+    T* b_packed = static_cast<T*>(buf.b.get(sizeof(T) * nc * kc));
+    for (ptrdiff_t jc = n0; jc < n1; jc += nc) {
+        const ptrdiff_t nb = std::min(nc, n1 - jc);
+        for (ptrdiff_t pc = 0; pc < pr.k; pc += kc) {
+            const ptrdiff_t kb = std::min(kc, pr.k - pc);
+            BPanels<T> bp{};
+            if (pr.direct_b) {
+                const ptrdiff_t full = nb / nr;
+                bp.base = pr.b + pc * pr.ldb + jc;
+                bp.step = nr;
+                bp.ld = pr.ldb;
+                bp.full = full;
+                if (full * nr < nb)
+                    pack_b(false, pr.b, pr.ldb, pc, jc + full * nr, kb, nb - full * nr, nr, b_packed);
+            } else {
+                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, nb, nr, b_packed);
+                bp.full = 0;
+            }
+            bp.tail = b_packed;
+            bp.tail_ld = nr;
+            bp.tail_step = nr * kb;
+            for (ptrdiff_t ic = m0; ic < m1; ic += mc) {
+                const ptrdiff_t mb = std::min(mc, m1 - ic);
+                pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, a_packed);
+                macro_kernel(uk, pr, a_packed, bp, ic, mb, jc, nb, kb, pc == 0, pc + kb == pr.k);
+            }
+        }
+    }
+}
+
+// Splits C into tm x tn regions (tm * tn <= threads) on tile boundaries. The
+// split only decides which thread computes which elements, never how.
+struct Split {
+    ptrdiff_t tm = 1, tn = 1;
+};
+
+Split choose_split(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int mr, int nr, int threads) {
+    // Below ~0.5 MFLOP per thread the fork/join costs more than it saves.
+    const double work = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+    const ptrdiff_t by_work = static_cast<ptrdiff_t>(work / 5e5);
+    const ptrdiff_t mt = ceil_div(m, mr), nt = ceil_div(n, nr);
+    const ptrdiff_t t = std::max<ptrdiff_t>(1, std::min<ptrdiff_t>({threads, by_work, mt * nt}));
+    Split best;
+    ptrdiff_t best_cost = -1;
+    for (ptrdiff_t tm = 1; tm <= t; ++tm) {
+        if (t % tm) continue;
+        const ptrdiff_t tn = t / tm;
+        if (tm > mt || tn > nt) continue;
+        // Tiles of the largest region; ties go to splitting M (each thread then packs less A).
+        const ptrdiff_t cost = ceil_div(mt, tm) * mr * ceil_div(nt, tn) * nr;
+        if (best_cost < 0 || cost < best_cost || (cost == best_cost && tm > best.tm)) {
+            best_cost = cost;
+            best.tm = tm;
+            best.tn = tn;
+        }
+    }
+    return best;
+}
+
+template <class T>
+void gemm_impl(const Problem<T>& pr) {
+    const Ukernel<T>& uk = kernel_for<T>();
+    const Split split = choose_split(pr.m, pr.n, pr.k, uk.mr, uk.nr, num_threads());
+    const ptrdiff_t mt = ceil_div(pr.m, uk.mr), nt = ceil_div(pr.n, uk.nr);
+    const ptrdiff_t regions = split.tm * split.tn;
+    parallel_for(regions, 1, [&](ptrdiff_t begin, ptrdiff_t end) {
+        for (ptrdiff_t r = begin; r < end; ++r) {
+            const ptrdiff_t rm = r / split.tn, rn = r % split.tn;
+            const ptrdiff_t m0 = std::min(pr.m, mt * rm / split.tm * uk.mr);
+            const ptrdiff_t m1 = std::min(pr.m, mt * (rm + 1) / split.tm * uk.mr);
+            const ptrdiff_t n0 = std::min(pr.n, nt * rn / split.tn * uk.nr);
+            const ptrdiff_t n1 = std::min(pr.n, nt * (rn + 1) / split.tn * uk.nr);
+            if (m0 < m1 && n0 < n1) gemm_region(uk, pr, m0, m1, n0, n1);
+        }
+    });
+}
+
+// C = bias broadcast (or zero) then the activation: the product with k == 0.
+template <class T>
+void empty_product(const Problem<T>& pr) {
+    if (pr.ep.accumulate) return;
+    for (ptrdiff_t i = 0; i < pr.m; ++i)
+        for (ptrdiff_t j = 0; j < pr.n; ++j) pr.c[i * pr.ldc + j] = pr.ep.bias ? pr.ep.bias[j] : T(0);
+    if (pr.ep.activation != nn::Activation::linear && nn::is_elementwise(pr.ep.activation))
+        nn::activation_forward_rows(pr.ep.activation, pr.ep.alpha, pr.c, pr.ldc, pr.c, pr.ldc, pr.m,
+                                    pr.n);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a,
+          ptrdiff_t lda, const T* b, ptrdiff_t ldb, T* c, ptrdiff_t ldc, const Epilogue<T>& ep) {
+    if (m <= 0 || n <= 0) return;
+    Problem<T> pr{trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, ep, false};
+    if (ep.accumulate) {
+        pr.ep.bias = nullptr;
+        pr.ep.activation = nn::Activation::linear;
+    }
+    if (k <= 0) {
+        empty_product(pr);
+    } else {
+        const Ukernel<T>& uk = kernel_for<T>();
+        // Reading B in place saves packing it when there is little reuse to pay
+        // for the packing (few rows of A) or when it is small enough to stay cached.
+        pr.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * static_cast<ptrdiff_t>(sizeof(T)) <= (32 << 10));
+        gemm_impl(pr);
+    }
+    if (pr.ep.activation == nn::Activation::softmax) {
+        parallel_for(m, std::max<ptrdiff_t>(1, 4096 / n), [&](ptrdiff_t r0, ptrdiff_t r1) {
+            nn::activation_forward_rows(nn::Activation::softmax, pr.ep.alpha, c + r0 * ldc, ldc,
+                                        c + r0 * ldc, ldc, r1 - r0, n);
+        });
+    }
+}
+
+template <class T>
+const char* gemm_kernel_name() {
+    return kernel_for<T>().name;
+}
+
+template void gemm<float>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float*, ptrdiff_t,
+                          const float*, ptrdiff_t, float*, ptrdiff_t, const Epilogue<float>&);
+template void gemm<double>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const double*, ptrdiff_t,
+                           const double*, ptrdiff_t, double*, ptrdiff_t, const Epilogue<double>&);
+template const char* gemm_kernel_name<float>();
+template const char* gemm_kernel_name<double>();
+
+}  // namespace pydl::gemm

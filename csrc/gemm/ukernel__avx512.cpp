@@ -1,0 +1,66 @@
+// AVX-512 microkernels (gemm/ukernel.h): 32 zmm registers hold a 12 x 2-vector
+// tile of accumulators (24), the B row (2) and a broadcast of A.
+#include <immintrin.h>
+
+#include "gemm/ukernel.h"
+#include "gemm/ukernel_simd.h"
+
+namespace pydl::gemm::avx512 {
+namespace {
+
+struct F32x16 {
+    using T = float;
+    using reg = __m512;
+    static constexpr int width = 16;
+    static reg loadu(const T* p) { return _mm512_loadu_ps(p); }
+    static void storeu(T* p, reg v) { _mm512_storeu_ps(p, v); }
+    static reg broadcast(const T* p) { return _mm512_set1_ps(*p); }
+    static reg zero() { return _mm512_setzero_ps(); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+};
+
+struct F64x8 {
+    using T = double;
+    using reg = __m512d;
+    static constexpr int width = 8;
+    static reg loadu(const T* p) { return _mm512_loadu_pd(p); }
+    static void storeu(T* p, reg v) { _mm512_storeu_pd(p, v); }
+    static reg broadcast(const T* p) { return _mm512_set1_pd(*p); }
+    static reg zero() { return _mm512_setzero_pd(); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+};
+
+}  // namespace
+
+void f32_gemm_ukernel_12x32__avx512(std::ptrdiff_t k, const float* a, const float* b,
+                                    std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc,
+                                    const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x16, 12, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const double* a, const double* b,
+                                    std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc,
+                                    const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x8, 12, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+}
+
+UkernelTable ukernel_table() {
+    UkernelTable t;
+    t.f32.fn = f32_gemm_ukernel_12x32__avx512;
+    t.f32.mr = 12;
+    t.f32.nr = 32;
+    t.f32.mc = 144;
+    t.f32.kc = 256;
+    t.f32.nc = 4096;
+    t.f32.name = "f32_gemm_ukernel_12x32__avx512";
+    t.f64.fn = f64_gemm_ukernel_12x16__avx512;
+    t.f64.mr = 12;
+    t.f64.nr = 16;
+    t.f64.mc = 72;
+    t.f64.kc = 256;
+    t.f64.nc = 4096;
+    t.f64.name = "f64_gemm_ukernel_12x16__avx512";
+    return t;
+}
+
+}  // namespace pydl::gemm::avx512
