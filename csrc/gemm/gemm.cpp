@@ -55,6 +55,14 @@ const Ukernel<double>& kernel_for<double>() { return ukernels().f64; }
 ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t to) { return (x + to - 1) / to * to; }
 ptrdiff_t ceil_div(ptrdiff_t x, ptrdiff_t y) { return (x + y - 1) / y; }
 
+// Splits `extent` into ceil(extent / max_block) blocks of equal size rounded up
+// to a multiple of `unit`: the block size used for it (<= max_block when
+// max_block is a multiple of unit).
+ptrdiff_t balanced_block(ptrdiff_t extent, ptrdiff_t max_block, ptrdiff_t unit) {
+    const ptrdiff_t blocks = ceil_div(extent, max_block);
+    return round_up(ceil_div(extent, blocks), unit);
+}
+
 // The micro-panels of B for one (pc, jc) block: panel s < full at
 // base + s*step with row stride ld; the others (a packed tail) at tail + ...
 template <class T>
@@ -120,9 +128,10 @@ void gemm_region(const Ukernel<T>& uk, const Problem<T>& pr, ptrdiff_t m0, ptrdi
                  ptrdiff_t n0, ptrdiff_t n1) {
     PackBuffers& buf = thread_pack_buffers();
     const int mr = uk.mr, nr = uk.nr;
-    const ptrdiff_t kc = std::min<ptrdiff_t>(uk.kc, pr.k);
-    const ptrdiff_t mc = std::min<ptrdiff_t>(uk.mc, round_up(m1 - m0, mr));
-    const ptrdiff_t nc = std::min<ptrdiff_t>(uk.nc, round_up(n1 - n0, nr));
+    // Blocks of (nearly) equal size: no thin last block of K, M or N.
+    const ptrdiff_t kc = balanced_block(pr.k, uk.kc, 1);
+    const ptrdiff_t mc = balanced_block(m1 - m0, uk.mc, mr);
+    const ptrdiff_t nc = balanced_block(n1 - n0, uk.nc, nr);
     T* a_packed = static_cast<T*>(buf.a.get(sizeof(T) * mc * kc));
     T* b_packed = static_cast<T*>(buf.b.get(sizeof(T) * nc * kc));
     for (ptrdiff_t jc = n0; jc < n1; jc += nc) {

@@ -50,7 +50,7 @@ UkernelTable ukernel_table() {
     t.f32.mr = 12;
     t.f32.nr = 32;
     t.f32.mc = 144;
-    t.f32.kc = 256;
+    t.f32.kc = 384;
     t.f32.nc = 4096;
     t.f32.name = "f32_gemm_ukernel_12x32__avx512";
     t.f64.fn = f64_gemm_ukernel_12x16__avx512;
