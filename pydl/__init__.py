@@ -23,4 +23,4 @@ _config._init()
 
 from ._config import get_num_threads, set_num_threads, show_config  # noqa: E402
 from . import utils  # noqa: E402
-from . import datasets, metrics, optimizers  # noqa: E402
+from . import callbacks, datasets, metrics, optimizers  # noqa: E402
