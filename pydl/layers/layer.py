@@ -1,0 +1,354 @@
+"""`Layer`: the base class of every layer, with Keras 3's lifecycle.
+
+    class Linear(pydl.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units))
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+        def call(self, x):
+            return pydl.ops.matmul(x, self.w) + self.b
+
+`__call__` builds the layer from the first input's shape, then runs `call`;
+the `pydl.ops` it runs are recorded by an active GradientTape, so a layer
+needs no backward code. Weights of sublayers assigned as attributes (also in
+lists, tuples and dicts) are tracked.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+
+import numpy as np
+
+from .. import initializers
+from ..tensor import Tensor
+from ..variable import Variable
+
+_ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size")
+_name_uids: dict = {}
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """`base`, then `base_1`, `base_2`, ... (Keras' auto-naming)."""
+    n = _name_uids.get(base, 0)
+    _name_uids[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names() -> None:
+    """Restarts auto-naming (dense, dense_1, ...) from scratch."""
+    _name_uids.clear()
+
+
+class _CallContext(threading.local):
+    """The `training` flag of the outermost layer call, inherited by inner calls."""
+
+    def __init__(self):
+        self.depth = 0
+        self.training = None
+
+
+_context = _CallContext()
+_add_loss_used = [False]  # skip clearing losses on every call until add_loss is used
+_accepts_training: dict = {}
+
+
+def _call_accepts_training(cls) -> bool:
+    known = _accepts_training.get(cls)
+    if known is None:
+        params = inspect.signature(cls.call).parameters
+        known = "training" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        _accepts_training[cls] = known
+    return known
+
+
+def _shape_of(x):
+    if isinstance(x, (list, tuple)):
+        return [_shape_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    return tuple(np.shape(x))
+
+
+class Layer:
+    """Base layer.
+
+    Args:
+        trainable: whether the layer's weights are trained.
+        name: unique name; default: the class name in snake_case, numbered.
+        dtype: dtype of the weights and computations, "float32" (default) or "float64".
+        input_shape / input_dim / batch_input_shape / batch_size: accepted for the
+            first layer of a Sequential (stored, not used by the layer itself).
+    """
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
+        unknown = {k: v for k, v in kwargs.items() if k not in _ALLOWED_KWARGS}
+        if unknown:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                            f"{unknown}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a str, received {name!r}")
+        dtype = np.dtype("float32" if dtype is None else dtype)
+        if dtype.kind != "f":
+            raise ValueError(f"{type(self).__name__}: dtype must be float32 or float64, "
+                             f"received dtype={dtype}")
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.dtype = dtype.name
+        self._trainable = bool(trainable)
+        self.built = False
+        self._weights_own = []
+        self._created_trainable = set()  # ids of own weights made trainable=True
+        self._losses = []
+        self._input_shape_arg = _input_shape_from(kwargs)
+        self._batch_size_arg = kwargs.get("batch_size")
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Creates the weights from the input shape (batch dimension first). Override it."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The computation, from `pydl.ops`. Override it."""
+        return inputs
+
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        inputs = self._convert_inputs(inputs)
+        outer = _context.depth == 0
+        if training is None:
+            training = _context.training
+        if not self.built:
+            self.build(_shape_of(inputs))
+            self.built = True
+        if outer and _add_loss_used[0]:
+            self._clear_losses()
+        saved = _context.training
+        _context.depth += 1
+        _context.training = training
+        try:
+            if _call_accepts_training(type(self)):
+                kwargs["training"] = training
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            _context.depth -= 1
+            _context.training = saved
+
+    def _convert_inputs(self, inputs):
+        # NumPy / list input becomes an array of the layer's dtype (float inputs are cast,
+        # as Keras autocasts); Tensors and Variables pass unchanged.
+        if isinstance(inputs, (Tensor, Variable)):
+            return inputs
+        if isinstance(inputs, np.ndarray):
+            if inputs.dtype.kind in "fiub" and inputs.dtype != self.dtype:
+                return inputs.astype(self.dtype)
+            return inputs
+        if isinstance(inputs, (list, tuple)) and inputs and all(
+                isinstance(v, (Tensor, Variable, np.ndarray)) for v in inputs):
+            return type(inputs)(self._convert_inputs(v) for v in inputs)
+        if isinstance(inputs, dict):
+            return {k: self._convert_inputs(v) for k, v in inputs.items()}
+        return np.asarray(inputs, dtype=self.dtype)
+
+    def compute_output_shape(self, input_shape):
+        raise NotImplementedError(f"{type(self).__name__} does not implement "
+                                  "compute_output_shape")
+
+    # -- weights --------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   name: str | None = None, regularizer=None, constraint=None) -> Variable:
+        """Creates a weight Variable tracked by this layer.
+
+        Args:
+            shape: the weight's shape (default: scalar).
+            initializer: name, Initializer or callable (default "glorot_uniform").
+            dtype: default the layer's dtype.
+            trainable: whether it is trained.
+            name: the variable's name (its `path` is "layer_name/name").
+            regularizer: name or callable `regularizer(variable) -> scalar Tensor`,
+                added to `layer.losses`.
+            constraint: callable applied by optimizers after each update.
+        """
+        shape = () if shape is None else tuple(int(n) for n in shape)
+        dtype = self.dtype if dtype is None else np.dtype(dtype).name
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        if not callable(init):
+            raise TypeError(f"add_weight: initializer must be a name or a callable, received "
+                            f"{initializer!r}")
+        if name is None:
+            name = f"variable_{len(self._weights_own)}" if self._weights_own else "variable"
+        variable = Variable(init(shape, dtype=dtype), trainable=trainable, name=name,
+                            dtype=dtype)
+        variable.path = f"{self.name}/{name}"
+        variable.regularizer = _get_regularizer(regularizer)
+        if constraint is not None and not callable(constraint):
+            raise TypeError(f"add_weight: constraint must be callable, received {constraint!r}")
+        variable.constraint = constraint
+        self._weights_own.append(variable)
+        if trainable:
+            self._created_trainable.add(id(variable))
+        return variable
+
+    def _own_variables(self) -> list:
+        own = list(self._weights_own)
+        seen = {id(v) for v in own}
+        for value in self.__dict__.values():
+            for v in _find(value, Variable):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    own.append(v)
+        return own
+
+    def _sublayers(self) -> list:
+        """Layers assigned as attributes (also inside lists, tuples, dicts), in order."""
+        out, seen = [], set()
+        for value in self.__dict__.values():
+            for layer in _find(value, Layer):
+                if layer is not self and id(layer) not in seen:
+                    seen.add(id(layer))
+                    out.append(layer)
+        return out
+
+    @property
+    def weights(self) -> list:
+        """All weights: this layer's (creation order), then its sublayers'."""
+        out, seen = [], set()
+        for v in self._own_variables():
+            seen.add(id(v))
+            out.append(v)
+        for layer in self._sublayers():
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self._trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self._trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for v in self._weights_own:
+            if id(v) in self._created_trainable:
+                v.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def get_weights(self) -> list:
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"set_weights: layer {self.name!r} has {len(mine)} weights, "
+                             f"received {len(weights)} arrays")
+        for v, w in zip(mine, weights):
+            v.assign(w)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"count_params: layer {self.name!r} is not built yet; call it "
+                             "on data or call build(input_shape) first")
+        return int(sum(v.value.size for v in self.weights))
+
+    # -- losses ---------------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Adds a scalar loss (a Tensor, built from ops) to `layer.losses` for this call."""
+        _add_loss_used[0] = True
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """add_loss terms of the last call and the weights' regularization penalties.
+
+        Penalties are computed on access with `pydl.ops`, so inside a GradientTape
+        they are differentiable.
+        """
+        out = list(self._losses)
+        for v in self._own_variables():
+            if v.regularizer is not None and (v.trainable and self._trainable):
+                out.append(v.regularizer(v))
+        for layer in self._sublayers():
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self) -> None:
+        self._losses = []
+        for layer in self._sublayers():
+            layer._clear_losses()
+
+    # -- config ---------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["batch_input_shape"] = (self._batch_size_arg,) + tuple(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _input_shape_from(kwargs: dict):
+    if kwargs.get("batch_input_shape") is not None:
+        return tuple(kwargs["batch_input_shape"])[1:]
+    if kwargs.get("input_shape") is not None:
+        return tuple(kwargs["input_shape"])
+    if kwargs.get("input_dim") is not None:
+        return (int(kwargs["input_dim"]),)
+    return None
+
+
+def _find(value, kind):
+    """Objects of type `kind` in `value` or inside its lists, tuples and dict values."""
+    if isinstance(value, kind):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _find(item, kind)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _find(item, kind)
+
+
+def _get_regularizer(regularizer):
+    if regularizer is None:
+        return None
+    if isinstance(regularizer, (str, dict)):
+        from .. import regularizers  # owned by another area; imported only when used
+
+        return regularizers.get(regularizer)
+    if callable(regularizer):
+        return regularizer
+    raise TypeError(f"add_weight: regularizer must be a name or a callable, received "
+                    f"{regularizer!r}")

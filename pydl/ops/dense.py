@@ -1,0 +1,92 @@
+"""`dense`: `activation(x @ w + b)` as one recorded op on the fused C++ kernels.
+
+Forward is one `_core.dense_forward` (GEMM with bias and activation in its
+epilogue); backward is one `_core.dense_backward` (activation derivative, two
+GEMMs, bias reduction). With a softmax or sigmoid activation the result also
+carries its logits as a recorded Tensor (`_logits`), so a cross-entropy on it
+runs the fused logits kernel, whose gradient `p - y` flows straight into this
+op's linear part.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..tape import record, recording
+from ..tensor import Tensor
+from ._convert import as_float, contiguous, float_dtype, raw
+from .activation import core_activation
+
+_NEEDS_Z = {}
+
+
+def _needs_preactivation(name: str) -> bool:
+    known = _NEEDS_Z.get(name)
+    if known is None:
+        known = _NEEDS_Z[name] = bool(_core.activation_needs_preactivation(name))
+    return known
+
+
+def _operands(x, w, b):
+    xv, wv = raw(x), raw(w)
+    bv = None if b is None else raw(b)
+    dtype = float_dtype(xv, wv, *(() if bv is None else (bv,)))
+    xv, wv = np.asarray(as_float(xv, dtype)), np.asarray(as_float(wv, dtype))
+    if wv.ndim != 2:
+        raise ValueError(f"dense: w must be 2-D (input_dim, units), received shape {wv.shape}")
+    if xv.ndim == 0 or xv.shape[-1] != wv.shape[0]:
+        raise ValueError(f"dense: x's last dimension must equal w.shape[0]: x has shape "
+                         f"{xv.shape}, w has shape {wv.shape}")
+    if bv is not None:
+        bv = np.asarray(as_float(bv, dtype))
+        if bv.shape != (wv.shape[1],):
+            raise ValueError(f"dense: b must have shape ({wv.shape[1]},), received {bv.shape}")
+        bv = contiguous(bv)
+    return contiguous(xv).reshape(-1, wv.shape[0]), contiguous(wv), bv, xv.shape
+
+
+def dense(x, w, b=None, activation=None):
+    """`activation(x @ w + b)`; x is (..., input_dim), w (input_dim, units), b (units,).
+
+    Args:
+        activation: None (linear), a name, or a `pydl.activations` function; any
+            other callable is applied after the linear part as ordinary ops.
+    """
+    spec = core_activation(activation)
+    if spec is None:
+        return activation(dense(x, w, b))
+    name, alpha = spec
+    x2, wv, bv, x_shape = _operands(x, w, b)
+    units = wv.shape[1]
+    y = np.empty((x2.shape[0], units), dtype=wv.dtype)
+    keep_logits = name == "softmax" or name == "sigmoid"
+    z = np.empty_like(y) if keep_logits or _needs_preactivation(name) else None
+    _core.dense_forward(x2, wv, bv, name, y, z=z, alpha=alpha)
+    out_shape = x_shape[:-1] + (units,)
+    inputs = (x, w) if b is None else (x, w, b)
+    rec = recording(inputs)
+    if rec is None:
+        out = Tensor(y.reshape(out_shape))
+        if keep_logits:
+            out._logits = (name, Tensor(z.reshape(out_shape)))
+        return out
+    needs = rec[0]
+
+    def backward_through(act):
+        def backward(g):
+            dy = contiguous(g).reshape(y.shape)
+            dx = np.empty_like(x2) if needs[0] else None
+            dw = np.empty_like(wv)
+            db = np.empty_like(bv) if len(needs) > 2 and needs[2] else None
+            _core.dense_backward(x2, wv, z, y, dy, act, np.empty_like(y), dx, dw, db,
+                                 alpha=alpha)
+            grads = (None if dx is None else dx.reshape(x_shape), dw if needs[1] else None, db)
+            return grads[:len(inputs)]
+        return backward
+
+    out = record(y.reshape(out_shape), inputs, rec, backward_through(name))
+    if keep_logits:
+        logits = record(z.reshape(out_shape), inputs, rec, backward_through("linear"))
+        out._logits = (name, logits)
+    return out
