@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .tape import GradientTape, _flatten
+from .tensor import Tensor
 from .variable import Variable
 
 
@@ -37,10 +38,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """Compares tape gradients of `fn(*inputs)` with central finite differences, in float64.
 
     The target is the output itself if scalar, else the sum of all its elements
-    (of all outputs, for a list/tuple). Float inputs (arrays, Variables) are
-    converted to float64 and checked (a Variable is checked in place: its value
-    is float64 during the check and restored after); integer inputs (labels)
-    are passed through unchanged and not differentiated.
+    (of all outputs, for a list/tuple). Float inputs are converted to float64
+    and checked: arrays reach `fn` as Tensors (so `x.T`, `x * 2`, `x[1:]` are
+    recorded); a Variable is passed itself, its value float64 during the check
+    and restored after. Integer inputs (labels) are passed through unchanged
+    and not differentiated.
 
         numeric[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
         passes when |tape[i] - numeric[i]| <= atol + rtol * |numeric[i]| for every i
@@ -62,7 +64,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             values.append(x)
         else:
             v = np.asarray(x)
-            values.append(v.astype(np.float64) if v.dtype.kind == "f" else v)
+            # Float inputs reach `fn` as Tensors, so that operators and indexing on
+            # them are recorded ops.
+            values.append(Tensor(v.astype(np.float64)) if v.dtype.kind == "f" else v)
     try:
         return _check(fn, values, eps, atol, rtol)
     finally:
@@ -71,7 +75,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
 
 def _array_of(x) -> np.ndarray:
-    return x.value if isinstance(x, Variable) else x
+    if isinstance(x, Variable):
+        return x.value
+    return x._value if isinstance(x, Tensor) else x
 
 
 def _check(fn, values, eps, atol, rtol) -> bool:

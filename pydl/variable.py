@@ -23,9 +23,11 @@ def _to_value(initial_value, shape, dtype) -> np.ndarray:
             raise ValueError("Variable: `shape` is required when `initial_value` is an "
                              "initializer, received shape=None")
         initial_value = initial_value(tuple(shape), dtype=dtype or "float32")
-    value = np.array(_plain(initial_value), dtype=dtype, copy=True, order="C")
-    if dtype is None and value.dtype.kind in "biuf" and value.dtype != np.float64:
-        value = value.astype(np.float32)  # float32 default; float64 kept
+    given = _plain(initial_value)
+    value = np.array(given, dtype=dtype, copy=True, order="C")
+    explicit_f64 = isinstance(given, np.ndarray) and given.dtype == np.float64
+    if dtype is None and value.dtype.kind in "biuf" and not explicit_f64:
+        value = value.astype(np.float32)  # float32 default; a float64 array stays float64
     if shape is not None and tuple(shape) != value.shape:
         raise ValueError(f"Variable: `initial_value` has shape {value.shape}, "
                          f"expected shape={tuple(shape)}")
