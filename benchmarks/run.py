@@ -60,8 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="folder for results.json, results.md, README_table.md, PNGs")
     parser.add_argument("--no-charts", action="store_true", help="write no PNG charts")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    parser.add_argument("--no-torch-compile", action="store_true",
-                        help="leave torch.compile out (it compiles for a while)")
+    compile_flag = parser.add_mutually_exclusive_group()
+    compile_flag.add_argument("--no-torch-compile", action="store_true",
+                              help="leave torch.compile out (full runs include it)")
+    compile_flag.add_argument("--torch-compile", action="store_true",
+                              help="include torch.compile in --quick (about 1-2 minutes of "
+                                   "compiling per model and thread count on 2 cores)")
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     args = parser.parse_args(argv)
     try:
@@ -82,13 +86,19 @@ def main(argv: list[str] | None = None) -> Run:
     settings = make_settings("smoke" if args.smoke else "quick" if args.quick else "full",
                              args.threads)
     settings.use_torch = not args.no_torch
-    settings.use_torch_compile = settings.use_torch_compile and not args.no_torch_compile
+    if args.torch_compile:
+        settings.use_torch_compile = True
+    if args.no_torch_compile:
+        settings.use_torch_compile = False
     settings.use_jax = not args.no_jax
     shown = sys.argv[1:] if argv is None else argv
     command = "python -m benchmarks" + (" " + shlex.join(shown) if shown else "")
     run = Run(settings, machine.describe(settings.use_torch, settings.use_jax), command)
     print("\n".join(["# pydl benchmarks", "", f"    {command}", ""]
                     + machine.summary_lines(run.machine)) + "\n", flush=True)
+    if settings.use_torch and not settings.use_torch_compile:
+        run.unavailable.append("torch.compile columns: left out of this run (--quick and "
+                               "--no-torch-compile leave it out; --torch-compile adds it)")
     started = time.perf_counter()
     for name in args.only:
         WORKLOADS[name].run_workload(run)

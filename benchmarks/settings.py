@@ -43,6 +43,7 @@ class Settings:
     predict_batches: list[int]
     memory_samples: int
     memory_epochs: int
+    settle_s: float = 0.12  # pause before each sample at > 1 thread (see timing.py)
     use_torch: bool = True
     use_torch_compile: bool = True
     use_jax: bool = True
@@ -77,7 +78,8 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
         return Settings(mode, threads, repeats=5, min_sample_s=0.03,
                         gemm_shapes=SQUARES + MLP_SHAPES,
                         nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
-                        predict_batches=[1, 128], memory_samples=8192, memory_epochs=3)
+                        predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
+                        use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
         return Settings(mode, threads, repeats=1, min_sample_s=0.0,
@@ -85,5 +87,5 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         nets=[Net((12, 8, 3), ce, "sgd", 4, 2), Net((12, 8, 3), ce, "adam", 4, 2),
                               Net((12, 16, 6), "mse", "sgd", 4, 2)],
                         predict_batches=[1, 4], memory_samples=64, memory_epochs=2,
-                        use_torch_compile=False)
+                        settle_s=0.0, use_torch_compile=False)
     raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

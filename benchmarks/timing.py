@@ -45,12 +45,13 @@ def _calls_for(fn: Callable[[], object], min_sample_s: float) -> int:
 
 
 def interleaved(competitors: dict[str, Callable[[], object]], repeats: int,
-                min_sample_s: float) -> dict[str, Timing]:
+                min_sample_s: float, settle_s: float = 0.0) -> dict[str, Timing]:
     """Times every competitor `repeats` times, round-robin; returns seconds per call.
 
-    A competitor that raises is dropped from the rest of the run, and the exception
-    propagates only if all of them fail (callers handle per-competitor setup errors
-    before this point).
+    settle_s: a pause before each sample, so that the worker threads the previous
+    competitor left spinning (OpenBLAS spins about 0.1 s after a call, OpenMP
+    runtimes a little) are asleep and do not steal a core from the next one. Callers
+    pass it when timing more than one thread.
     """
     calls = {name: _calls_for(fn, min_sample_s) for name, fn in competitors.items()}
     samples: dict[str, list[float]] = {name: [] for name in competitors}
@@ -60,6 +61,8 @@ def interleaved(competitors: dict[str, Callable[[], object]], repeats: int,
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             fn, n = competitors[name], calls[name]
+            if settle_s:
+                time.sleep(settle_s)
             start = time.perf_counter()
             for _ in range(n):
                 fn()

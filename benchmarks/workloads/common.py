@@ -31,3 +31,8 @@ def close(result: np.ndarray, reference: np.ndarray, rtol: float = 1e-3) -> bool
 
 def shape_label(m: int, k: int, n: int) -> str:
     return f"{m}x{k} . {k}x{n}"
+
+
+def settle(run: Run, threads: int) -> float:
+    """The pause before each timed sample: only worker threads need to fall asleep."""
+    return run.settings.settle_s if threads > 1 else 0.0

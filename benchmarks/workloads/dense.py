@@ -14,7 +14,7 @@ from .. import pydl_side
 from ..results import Run, Table, fmt, ratio
 from ..threads import use_threads
 from ..timing import interleaved
-from .common import close, shape_label, torch_or_none
+from .common import close, settle, shape_label, torch_or_none
 
 WORKLOAD = "dense"
 
@@ -104,13 +104,13 @@ def measure(run: Run, shapes, threads: int) -> None:
         try:
             with use_threads(threads):
                 timings = interleaved(competitors, run.settings.repeats,
-                                      run.settings.min_sample_s)
+                                      run.settings.min_sample_s, settle(run, threads))
         except Exception as exc:  # a pydl binding that exists but rejects these arguments
             run.say_unavailable("pydl Dense forward/backward", f"{type(exc).__name__}: {exc}")
             competitors.pop("pydl", None)
             with use_threads(threads):
                 timings = interleaved(competitors, run.settings.repeats,
-                                      run.settings.min_sample_s)
+                                      run.settings.min_sample_s, settle(run, threads))
         for name, timing in timings.items():
             run.add(WORKLOAD, case, threads, name, value=6.0 * m * k * n / timing.median_s / 1e9,
                     unit="GFLOP/s", median_s=timing.median_s, samples_s=timing.samples_s,

@@ -12,7 +12,7 @@ from .. import pydl_side
 from ..results import Run, Table, fmt, ratio
 from ..threads import use_threads
 from ..timing import interleaved
-from .common import close, peak_gflops, shape_label, torch_or_none
+from .common import close, settle, peak_gflops, shape_label, torch_or_none
 
 WORKLOAD = "gemm"
 
@@ -45,7 +45,8 @@ def measure(run: Run, shapes, threads: int) -> None:
             to = torch.from_numpy(outs["torch"])
             competitors["torch"] = lambda ta=ta, tb=tb, to=to: torch.matmul(ta, tb, out=to)
         with use_threads(threads):
-            timings = interleaved(competitors, run.settings.repeats, run.settings.min_sample_s)
+            timings = interleaved(competitors, run.settings.repeats, run.settings.min_sample_s,
+                                  settle(run, threads))
         flops = 2.0 * m * k * n
         for name, timing in timings.items():
             gflops = flops / timing.median_s / 1e9

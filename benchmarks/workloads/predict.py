@@ -15,7 +15,7 @@ from ..results import Run, Table, fmt
 from ..settings import MNIST_SIZES, Net
 from ..threads import use_threads
 from ..timing import interleaved
-from .common import torch_or_none
+from .common import settle, torch_or_none
 
 WORKLOAD = "predict"
 
@@ -64,7 +64,8 @@ def measure(run: Run, threads: int) -> None:
                                         f"{type(exc).__name__}: {exc}"[:300])
                     continue
                 competitors[name] = fn
-            timings = interleaved(competitors, run.settings.repeats, run.settings.min_sample_s)
+            timings = interleaved(competitors, run.settings.repeats, run.settings.min_sample_s,
+                                  settle(run, threads))
         for name, timing in timings.items():
             run.add(WORKLOAD, f"batch {batch}", threads, name, value=timing.median_s * 1e6,
                     unit="us", median_s=timing.median_s, samples_s=timing.samples_s,

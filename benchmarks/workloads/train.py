@@ -19,7 +19,7 @@ from ..results import Run, Table, fmt, ratio
 from ..threads import use_threads
 from ..timing import interleaved
 from . import gemm
-from .common import torch_or_none
+from .common import settle, torch_or_none
 
 WORKLOAD = "train"
 TARGETS = {(784, 512, 256, 10): 2.5, (64, 32, 10): 5.0, (1024, 4096, 4096, 1024): 1.2}
@@ -100,7 +100,7 @@ def measure(run: Run, nets, threads: int) -> None:
                 return call
 
             timings = interleaved({n: recording(n, f) for n, f in competitors.items()},
-                                  run.settings.repeats, 0.0)
+                                  run.settings.repeats, 0.0, settle(run, threads))
             peak, peak_source = gemm.measured_peak(run, threads)
         for name, timing in timings.items():
             samples_per_s = net.steps * net.batch / timing.median_s
