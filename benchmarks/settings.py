@@ -39,6 +39,7 @@ class Settings:
     repeats: int
     min_sample_s: float  # short calls are looped until one sample lasts this long
     gemm_shapes: list[tuple[int, int, int]]  # (M, K, N): (M x K) @ (K x N)
+    dense_shapes: list[tuple[int, int, int]]  # (batch, in, out)
     nets: list[Net]
     predict_batches: list[int]
     memory_samples: int
@@ -71,19 +72,21 @@ def _nets(mnist_steps: int, small_steps: int, wide_steps: int) -> list[Net]:
 def make_settings(mode: str, threads: list[int]) -> Settings:
     if mode == "full":
         return Settings(mode, threads, repeats=7, min_sample_s=0.2,
-                        gemm_shapes=SQUARES + MLP_SHAPES,
+                        gemm_shapes=SQUARES + MLP_SHAPES, dense_shapes=SQUARES + MLP_SHAPES,
                         nets=_nets(mnist_steps=60, small_steps=1000, wide_steps=4),
                         predict_batches=[1, 128], memory_samples=60000, memory_epochs=3)
     if mode == "quick":
         return Settings(mode, threads, repeats=5, min_sample_s=0.03,
                         gemm_shapes=SQUARES + MLP_SHAPES,
+                        # The 2048 square and the 4096-wide layer take seconds a call.
+                        dense_shapes=SQUARES[:3] + MLP_SHAPES[:3],
                         nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
                         predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
                         use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
         return Settings(mode, threads, repeats=1, min_sample_s=0.0,
-                        gemm_shapes=[(16, 16, 16), (8, 24, 8)],
+                        gemm_shapes=[(16, 16, 16), (8, 24, 8)], dense_shapes=[(8, 24, 8)],
                         nets=[Net((12, 8, 3), ce, "sgd", 4, 2), Net((12, 8, 3), ce, "adam", 4, 2),
                               Net((12, 16, 6), "mse", "sgd", 4, 2)],
                         predict_batches=[1, 4], memory_samples=64, memory_epochs=2,

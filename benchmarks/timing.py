@@ -29,9 +29,12 @@ class Timing:
         return (max(self.samples_s) - min(self.samples_s)) / self.median_s
 
 
-def _calls_for(fn: Callable[[], object], min_sample_s: float) -> int:
+def _calls_for(fn: Callable[[], object], min_sample_s: float, warm_up: bool) -> int:
     """Warms fn up, then picks an inner loop count so one sample lasts min_sample_s."""
-    fn()  # warm-up: first-call costs (allocation, compilation, page faults) stay out
+    if warm_up:
+        fn()  # first-call costs (allocation, compilation, page faults) stay out
+    if min_sample_s <= 0:
+        return 1
     calls = 1
     while True:
         start = time.perf_counter()
@@ -45,15 +48,17 @@ def _calls_for(fn: Callable[[], object], min_sample_s: float) -> int:
 
 
 def interleaved(competitors: dict[str, Callable[[], object]], repeats: int,
-                min_sample_s: float, settle_s: float = 0.0) -> dict[str, Timing]:
+                min_sample_s: float, settle_s: float = 0.0,
+                warm_up: bool = True) -> dict[str, Timing]:
     """Times every competitor `repeats` times, round-robin; returns seconds per call.
 
     settle_s: a pause before each sample, so that the worker threads the previous
     competitor left spinning (OpenBLAS spins about 0.1 s after a call, OpenMP
     runtimes a little) are asleep and do not steal a core from the next one. Callers
     pass it when timing more than one thread.
+    warm_up: call each competitor once before timing (False: the caller just did).
     """
-    calls = {name: _calls_for(fn, min_sample_s) for name, fn in competitors.items()}
+    calls = {name: _calls_for(fn, min_sample_s, warm_up) for name, fn in competitors.items()}
     samples: dict[str, list[float]] = {name: [] for name in competitors}
     names = list(competitors)
     for r in range(repeats):

@@ -24,9 +24,13 @@ def peak_gflops(run: Run, threads: int) -> float:
 
 
 def close(result: np.ndarray, reference: np.ndarray, rtol: float = 1e-3) -> bool:
-    """float32 results agree with the reference up to rtol of its largest magnitude."""
-    scale = float(np.max(np.abs(reference))) or 1.0
-    return bool(np.max(np.abs(result - reference)) <= rtol * scale)
+    """float32 results agree with a float64 reference: relative Frobenius error <= rtol.
+
+    A norm-wise test, because a relu mask legitimately flips on the few entries whose
+    pre-activation rounds across zero in float32.
+    """
+    scale = float(np.linalg.norm(reference)) or 1.0
+    return bool(np.linalg.norm(result - reference) <= rtol * scale)
 
 
 def shape_label(m: int, k: int, n: int) -> str:

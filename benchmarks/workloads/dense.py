@@ -144,7 +144,7 @@ def table(run: Run, shapes, threads: int) -> Table:
 
 def run_workload(run: Run) -> None:
     for threads in run.settings.threads:
-        measure(run, run.settings.gemm_shapes, threads)
-        t = table(run, run.settings.gemm_shapes, threads)
+        measure(run, run.settings.dense_shapes, threads)
+        t = table(run, run.settings.dense_shapes, threads)
         run.tables.append(t)
         print(t.markdown(), flush=True)

@@ -100,7 +100,8 @@ def measure(run: Run, nets, threads: int) -> None:
                 return call
 
             timings = interleaved({n: recording(n, f) for n, f in competitors.items()},
-                                  run.settings.repeats, 0.0, settle(run, threads))
+                                  run.settings.repeats, 0.0, settle(run, threads),
+                                  warm_up=False)  # _competitors warmed them up
             peak, peak_source = gemm.measured_peak(run, threads)
         for name, timing in timings.items():
             samples_per_s = net.steps * net.batch / timing.median_s
