@@ -4,6 +4,7 @@
     python -m benchmarks --quick             # about a minute or two
     python -m benchmarks --threads 1 --only gemm,train --out benchmarks/results
     python benchmarks/run.py --quick         # the same
+    python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
 Workloads: gemm, dense, train, predict, scaling, memory. Competitors: pydl, the NumPy
 baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
@@ -58,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"comma-separated workloads among {','.join(WORKLOADS)}")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for results.json, results.md, README_table.md, PNGs")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing, print a cProfile of pydl's fit per network")
     parser.add_argument("--no-charts", action="store_true", help="write no PNG charts")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     compile_flag = parser.add_mutually_exclusive_group()
@@ -100,6 +103,14 @@ def main(argv: list[str] | None = None) -> Run:
         run.unavailable.append("torch.compile columns: left out of this run (--quick and "
                                "--no-torch-compile leave it out; --torch-compile adds it)")
     started = time.perf_counter()
+    if args.profile:
+        from benchmarks.profile import run_profile
+
+        text = run_profile(run)
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "profile.md").write_text(text)
+        return run
     for name in args.only:
         WORKLOADS[name].run_workload(run)
     print(f"Done in {time.perf_counter() - started:.0f} s.", flush=True)

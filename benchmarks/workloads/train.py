@@ -132,7 +132,9 @@ def _verdict(run: Run, net, threads: int) -> str:
 def table(run: Run, nets, threads: int) -> Table:
     names = ("NumPy", "pydl", "torch", "torch.compile", "jax.jit")
     competitors = [c for c in names if any(run.find(WORKLOAD, n.label, threads, c) for n in nets)]
+    step_cols = [c for c in ("NumPy", "pydl") if c in competitors]
     headers = (["network"] + [f"{c} samples/s" for c in competitors]
+               + [f"{c} us/step" for c in step_cols]
                + [f"pydl / {c}" for c in competitors if c != "pydl"]
                + ["pydl roofline", "NumPy roofline", "target"])
     rows, notes, series = [], [], {c: [] for c in competitors}
@@ -145,6 +147,7 @@ def table(run: Run, nets, threads: int) -> Table:
         val = {c: recs[c]["value"] if recs[c] else None for c in competitors}
         roof = lambda c: f"{100 * recs[c]['roofline']:.0f}%" if recs.get(c) else "n/a"  # noqa: E731
         rows.append([net.label] + [fmt(val[c]) for c in competitors]
+                    + [fmt(net.batch / val[c] * 1e6) if val[c] else "n/a" for c in step_cols]
                     + [ratio(val.get("pydl"), val[c]) for c in competitors if c != "pydl"]
                     + [roof("pydl"), roof("NumPy"), _verdict(run, net, threads)])
     if run.records:
