@@ -33,6 +33,11 @@ F32Kernels g_f32 = kGenericF32;  // constant-initialized: valid before any insta
 
 void install(Isa isa) {
     g_f32 = kGenericF32;
+#if defined(PYDL_X86)
+    if (isa >= Isa::avx2) g_f32 = {avx2::f32_activation_forward, avx2::f32_activation_backward};
+    if (isa >= Isa::avx512)
+        g_f32 = {avx512::f32_activation_forward, avx512::f32_activation_backward};
+#endif
 }
 PYDL_REGISTER_KERNELS(install);
 

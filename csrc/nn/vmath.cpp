@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "cpu/isa.h"
+#include "nn/vmath_isa.h"
 
 namespace pydl::vmath {
 namespace {
@@ -33,6 +34,10 @@ F32Kernels g_f32 = kGenericF32;  // constant-initialized: valid before any insta
 
 void install(Isa isa) {
     g_f32 = kGenericF32;
+#if defined(PYDL_X86)
+    if (isa >= Isa::avx2) g_f32 = {avx2::f32_exp, avx2::f32_log, avx2::f32_tanh};
+    if (isa >= Isa::avx512) g_f32 = {avx512::f32_exp, avx512::f32_log, avx512::f32_tanh};
+#endif
 }
 PYDL_REGISTER_KERNELS(install);
 

@@ -124,8 +124,15 @@ def sweep_inputs(rng, n=3000, lo=-30.0, hi=30.0):
     return np.concatenate([np.linspace(lo, hi, n), rng.uniform(-6, 6, n), specials])
 
 
-# Max ulp of each path's float32 forward vs the float64 reference.
-FORWARD_MAX_ULP = {"generic": 1.0, "avx2": 4.0, "avx512": 4.0}
+# Max ulp of float32 forward vs the float64 reference. The generic path computes
+# in double (half an ulp, 0.6 for leaky_relu: alpha is rounded to float); the SIMD
+# paths measured over all float32 in (-200, 200) (step 97 in the bit patterns):
+# sigmoid 2.3, tanh 1.3, elu 0.9, selu 2.1, gelu 5.8, softplus 1.9, silu 3.1.
+SIMD_MAX_ULP = {"gelu": 6.5}
+
+
+def forward_max_ulp(isa, name):
+    return 1.0 if isa == "generic" else SIMD_MAX_ULP.get(name, 3.5)
 
 
 # ---- forward ----------------------------------------------------------------------------
@@ -136,7 +143,7 @@ def test_forward_float32_matches_float64_reference(isa, name, rng):
     out = forward(name, x)
     err = ulp_error(out, ref_forward(name, x.astype(np.float64), ALPHA.get(name, 0.0)))
     worst = int(np.argmax(err))
-    assert err.max() <= FORWARD_MAX_ULP[isa], (name, isa, x[worst], out[worst], err.max())
+    assert err.max() <= forward_max_ulp(isa, name), (name, isa, x[worst], out[worst], err.max())
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "softmax"])
@@ -171,9 +178,12 @@ def test_softmax_rows(isa, shape, dtype, rng):
     x = (rng.standard_normal(shape) * 10).astype(dtype)
     out = forward("softmax", x)
     ref = ref_forward("softmax", x.astype(np.float64))
-    tol = 2e-6 if dtype == np.float32 else 1e-14
-    np.testing.assert_allclose(out, ref, rtol=tol, atol=1e-30)
-    np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=4 * tol)
+    # Relative error: a few eps, plus eps * |x - max| from rounding x - max in dtype,
+    # plus the rounding of the sum.
+    eps = np.finfo(dtype).eps
+    shift = np.abs(x - x.max(axis=-1, keepdims=True)).astype(np.float64)
+    assert np.all(np.abs(out - ref) <= ref * eps * (8 + shift + 2 * np.sqrt(shape[-1])))
+    np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=8 * eps * np.sqrt(shape[-1]))
 
 
 def test_softmax_is_shift_invariant_and_stable(isa):

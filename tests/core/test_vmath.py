@@ -15,8 +15,8 @@ FUNCS = {"vexp": np.exp, "vlog": np.log, "vtanh": np.tanh}
 # Max error in float32 ulps, per function and path (generic = the C library).
 MAX_ULP = {
     "generic": {"vexp": 1.0, "vlog": 1.0, "vtanh": 3.0},  # glibc tanhf: 2.07
-    "avx2": {"vexp": 2.0, "vlog": 2.0, "vtanh": 3.0},
-    "avx512": {"vexp": 2.0, "vlog": 2.0, "vtanh": 3.0},
+    "avx2": {"vexp": 1.5, "vlog": 1.5, "vtanh": 2.0},  # measured 1.0, 0.76, 1.26
+    "avx512": {"vexp": 1.5, "vlog": 1.5, "vtanh": 2.0},
 }
 
 
@@ -36,8 +36,10 @@ X = float32_sweep()
 
 def ulp_error(out, ref):
     """|out - ref| in float32 ulps at ref; 0 where both are the same non-finite value."""
-    out = np.asarray(out, np.float64)
+    quiet_bit = np.uint32(1 << 22)
+    assert np.all(out.view(np.uint32)[np.isnan(out)] & quiet_bit), "a signaling NaN came out"
     with np.errstate(all="ignore"):
+        out = np.asarray(out, np.float64)
         ref32 = ref.astype(np.float32)
     finite = np.isfinite(out) & np.isfinite(ref32)
     same = (out == ref32) | (np.isnan(out) & np.isnan(ref32))
