@@ -75,9 +75,12 @@ def record(value: np.ndarray, inputs: tuple, rec, backward) -> Tensor:
     out._needs = rec[0]
     out._backward = backward
     key = id(out)
-    for tape in rec[1]:
+    tapes = rec[1]
+    for tape in tapes:
         tape._watched[key] = out
         tape._recorded.add(key)
+        if len(tapes) > 1:
+            tape._shared.add(key)
     return out
 
 
@@ -141,6 +144,7 @@ class GradientTape:
         self._watch_accessed = bool(watch_accessed_variables)
         self._watched = {}      # id -> object: watched values and recorded outputs
         self._recorded = set()  # ids of the Tensors whose op this tape recorded
+        self._shared = set()    # ... of those, the ones other tapes recorded too
         self._entered = False
         self._used = False
 
@@ -181,6 +185,17 @@ class GradientTape:
         """Forgets everything recorded and watched so far."""
         self._watched = {}
         self._recorded = set()
+        self._shared = set()
+
+    def _release_graph(self) -> None:
+        # Cuts the graph links of the Tensors only this tape recorded, so that a
+        # result kept by the user (a loss in a list) does not keep every
+        # activation of the step alive.
+        watched, shared = self._watched, self._shared
+        for key in self._recorded:
+            if key not in shared:
+                node = watched[key]
+                node._inputs = node._needs = node._backward = None
 
     # -- differentiation ----------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
@@ -211,6 +226,7 @@ class GradientTape:
         grads = self._backpropagate(targets, seeds, flat_sources)
         if not self._persistent:
             self._used = True
+            self._release_graph()
             self.reset()
         results = [_finish(grads.get(id(s)), s, unconnected_gradients) for s in flat_sources]
         return _pack(sources, iter(results))

@@ -56,6 +56,12 @@ def as_float(v, dtype: np.dtype) -> np.ndarray:
 
 def unary(x):
     """(array, dtype) of a single float operand."""
+    cls = x.__class__
+    v = x._value if cls is Tensor else x.value if cls is Variable else x
+    if v.__class__ is np.ndarray:
+        d = v.dtype
+        if d is F32 or d is F64:  # the fast path: already a float array
+            return v, d
     v = raw(x)
     dtype = float_dtype(v)
     return as_float(v, dtype), dtype
@@ -63,6 +69,14 @@ def unary(x):
 
 def binary(a, b):
     """(array_a, array_b, dtype) of two operands; Python scalars stay weak."""
+    cls = a.__class__
+    va = a._value if cls is Tensor else a.value if cls is Variable else a
+    cls = b.__class__
+    vb = b._value if cls is Tensor else b.value if cls is Variable else b
+    if va.__class__ is np.ndarray and vb.__class__ is np.ndarray:
+        d = va.dtype
+        if d is vb.dtype and (d is F32 or d is F64):  # the fast path: same float dtype
+            return va, vb, d
     va, vb = raw(a), raw(b)
     dtype = float_dtype(va, vb)
     return _operand(va, dtype), _operand(vb, dtype), dtype

@@ -192,3 +192,22 @@ def test_gradient_dtype_and_shape_follow_the_source():
     assert dw.dtype == np.float32 and dw.shape == (2, 1)
     assert dx.dtype == np.float64 and dx.shape == (3, 2, 4)
     np.testing.assert_allclose(dw, np.full((2, 1), 12.0))
+
+
+def test_non_persistent_gradient_releases_the_graph_of_kept_results():
+    w = pydl.Variable(np.ones(3))
+    with pydl.GradientTape() as tape:
+        h = w * 2
+        loss = ops.sum(h * h)
+    tape.gradient(loss, w)
+    assert loss._inputs is None and h._backward is None  # kept results hold no activations
+    np.testing.assert_allclose(np.asarray(loss), 12.0)
+
+
+def test_a_graph_recorded_by_two_tapes_survives_the_first_gradient():
+    w = pydl.Variable([1.0, 2.0])
+    with pydl.GradientTape(persistent=True) as outer:
+        with pydl.GradientTape() as inner:
+            y = ops.sum(w * w)
+    np.testing.assert_allclose(inner.gradient(y, w), [2.0, 4.0])
+    np.testing.assert_allclose(outer.gradient(y, w), [2.0, 4.0])
