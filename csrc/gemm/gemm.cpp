@@ -42,15 +42,16 @@ struct Problem {
     T* c;
     ptrdiff_t ldc;
     Epilogue<T> ep;
+    bool direct_a;  // read full A panels in place (no packing)
     bool direct_b;  // read full B panels in place (no packing)
 };
 
 template <class T>
-const Ukernel<T>& kernel_for();
+const UkernelSet<T>& kernels_for();
 template <>
-const Ukernel<float>& kernel_for<float>() { return ukernels().f32; }
+const UkernelSet<float>& kernels_for<float>() { return ukernels().f32; }
 template <>
-const Ukernel<double>& kernel_for<double>() { return ukernels().f64; }
+const UkernelSet<double>& kernels_for<double>() { return ukernels().f64; }
 
 ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t to) { return (x + to - 1) / to * to; }
 ptrdiff_t ceil_div(ptrdiff_t x, ptrdiff_t y) { return (x + y - 1) / y; }
@@ -63,23 +64,33 @@ ptrdiff_t balanced_block(ptrdiff_t extent, ptrdiff_t max_block, ptrdiff_t unit) 
     return round_up(ceil_div(extent, blocks), unit);
 }
 
-// The micro-panels of B for one (pc, jc) block: panel s < full at
-// base + s*step with row stride ld; the others (a packed tail) at tail + ...
+// The micro-panels of B for one (pc, jc) block: `full` panels of the main
+// kernel's NR columns at base + s*step with row stride ld (packed, or B read in
+// place), then at most one packed tail panel of fewer columns, for `tail_uk`
+// (the narrow kernel when the tail fits it).
 template <class T>
 struct BPanels {
     const T* base;
     ptrdiff_t step, ld, full;
     const T* tail;
-    ptrdiff_t tail_ld;
+    const Ukernel<T>* tail_uk;
+};
+
+// The micro-panels of A for one (ic, pc) block: panel r < full read in place at
+// base + r*step with strides (rs, cs); the others packed at tail + ...
+template <class T>
+struct APanels {
+    const T* base;
+    ptrdiff_t step, rs, cs, full;
+    const T* tail;
     ptrdiff_t tail_step;
-    const T* panel(ptrdiff_t s) const { return s < full ? base + s * step : tail + (s - full) * tail_step; }
-    ptrdiff_t ld_of(ptrdiff_t s) const { return s < full ? ld : tail_ld; }
 };
 
 // Edge tile: run the kernel on a zero-padded stack copy and copy the valid part back.
 template <class T>
-void edge_tile(const Ukernel<T>& uk, ptrdiff_t kb, const T* a, const T* b, ptrdiff_t ldb_panel,
-               T* c, ptrdiff_t ldc, const T* bias, bool load_c, ptrdiff_t rows, ptrdiff_t cols) {
+void edge_tile(const Ukernel<T>& uk, UkernelFn<T> fn, ptrdiff_t kb, const T* a, ptrdiff_t rs_a,
+               ptrdiff_t cs_a, const T* b, ptrdiff_t ldb_panel, T* c, ptrdiff_t ldc,
+               const T* bias, bool load_c, ptrdiff_t rows, ptrdiff_t cols) {
     alignas(64) T tile[kMaxMr * kMaxNr];
     const int mr = uk.mr, nr = uk.nr;
     for (int i = 0; i < mr; ++i) {
@@ -89,43 +100,51 @@ void edge_tile(const Ukernel<T>& uk, ptrdiff_t kb, const T* a, const T* b, ptrdi
             tile[i * nr + j] = v;
         }
     }
-    uk.fn(kb, a, b, ldb_panel, tile, nr, nullptr, true);
+    fn(kb, a, rs_a, cs_a, b, ldb_panel, tile, nr, nullptr, true);
     for (ptrdiff_t i = 0; i < rows; ++i)
         for (ptrdiff_t j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * nr + j];
 }
 
 template <class T>
-void macro_kernel(const Ukernel<T>& uk, const Problem<T>& pr, const T* a_packed,
+void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels<T>& ap,
                   const BPanels<T>& bp, ptrdiff_t ic, ptrdiff_t mb, ptrdiff_t jc, ptrdiff_t nb,
                   ptrdiff_t kb, bool first, bool last) {
-    const int mr = uk.mr, nr = uk.nr;
+    const int mr = main_uk.mr;
     const bool load_c = pr.ep.accumulate || !first;
     const bool activate = last && pr.ep.activation != nn::Activation::linear &&
                           nn::is_elementwise(pr.ep.activation);
-    for (ptrdiff_t jr = 0, s = 0; jr < nb; jr += nr, ++s) {
+    for (ptrdiff_t jr = 0, s = 0; jr < nb; ++s) {
+        const bool tail = s >= bp.full;
+        const Ukernel<T>& uk = tail ? *bp.tail_uk : main_uk;
+        const int nr = uk.nr;
         const ptrdiff_t cols = std::min<ptrdiff_t>(nr, nb - jr);
-        const T* b = bp.panel(s);
-        const ptrdiff_t ldb = bp.ld_of(s);
+        const T* b = tail ? bp.tail : bp.base + s * bp.step;
+        const ptrdiff_t ldb = tail ? nr : bp.ld;
         const T* bias = (!load_c && pr.ep.bias) ? pr.ep.bias + jc + jr : nullptr;
-        for (ptrdiff_t ir = 0; ir < mb; ir += mr) {
+        for (ptrdiff_t ir = 0, r = 0; ir < mb; ir += mr, ++r) {
             const ptrdiff_t rows = std::min<ptrdiff_t>(mr, mb - ir);
-            const T* a = a_packed + ir * kb;
+            const bool in_place = r < ap.full;
+            const T* a = in_place ? ap.base + r * ap.step : ap.tail + (r - ap.full) * ap.tail_step;
+            const ptrdiff_t rs_a = in_place ? ap.rs : 1, cs_a = in_place ? ap.cs : mr;
+            const UkernelFn<T> fn = in_place ? uk.strided : uk.packed;
             T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             if (rows == mr && cols == nr)
-                uk.fn(kb, a, b, ldb, c, pr.ldc, bias, load_c);
+                fn(kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c);
             else
-                edge_tile(uk, kb, a, b, ldb, c, pr.ldc, bias, load_c, rows, cols);
+                edge_tile(uk, fn, kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c, rows, cols);
             if (activate)
                 nn::activation_forward_rows(pr.ep.activation, pr.ep.alpha, c, pr.ldc, c, pr.ldc,
                                             rows, cols);
         }
+        jr += cols;
     }
 }
 
 // The serial blocked GEMM of C[m0:m1, n0:n1].
 template <class T>
-void gemm_region(const Ukernel<T>& uk, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1,
+void gemm_region(const UkernelSet<T>& ks, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1,
                  ptrdiff_t n0, ptrdiff_t n1) {
+    const Ukernel<T>& uk = ks.main;
     PackBuffers& buf = thread_pack_buffers();
     const int mr = uk.mr, nr = uk.nr;
     // Blocks of (nearly) equal size: no thin last block of K, M or N.
@@ -136,28 +155,48 @@ void gemm_region(const Ukernel<T>& uk, const Problem<T>& pr, ptrdiff_t m0, ptrdi
     T* b_packed = static_cast<T*>(buf.b.get(sizeof(T) * nc * kc));
     for (ptrdiff_t jc = n0; jc < n1; jc += nc) {
         const ptrdiff_t nb = std::min(nc, n1 - jc);
+        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr;
         for (ptrdiff_t pc = 0; pc < pr.k; pc += kc) {
             const ptrdiff_t kb = std::min(kc, pr.k - pc);
             BPanels<T> bp{};
+            bp.full = full;
             if (pr.direct_b) {
-                const ptrdiff_t full = nb / nr;
                 bp.base = pr.b + pc * pr.ldb + jc;
                 bp.step = nr;
                 bp.ld = pr.ldb;
-                bp.full = full;
-                if (full * nr < nb)
-                    pack_b(false, pr.b, pr.ldb, pc, jc + full * nr, kb, nb - full * nr, nr, b_packed);
             } else {
-                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, nb, nr, b_packed);
-                bp.full = 0;
+                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, b_packed);
+                bp.base = b_packed;
+                bp.step = nr * kb;
+                bp.ld = nr;
             }
-            bp.tail = b_packed;
-            bp.tail_ld = nr;
-            bp.tail_step = nr * kb;
+            if (tail_cols) {
+                bp.tail_uk = tail_cols <= ks.narrow.nr ? &ks.narrow : &ks.main;
+                T* tail = b_packed + full * nr * kb;
+                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols, bp.tail_uk->nr,
+                       tail);
+                bp.tail = tail;
+            }
             for (ptrdiff_t ic = m0; ic < m1; ic += mc) {
                 const ptrdiff_t mb = std::min(mc, m1 - ic);
-                pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, a_packed);
-                macro_kernel(uk, pr, a_packed, bp, ic, mb, jc, nb, kb, pc == 0, pc + kb == pr.k);
+                APanels<T> ap{};
+                if (pr.direct_a) {
+                    // op(A)[i][p] = a[i*rs + p*cs]
+                    const ptrdiff_t rs = pr.trans_a ? 1 : pr.lda, cs = pr.trans_a ? pr.lda : 1;
+                    ap.full = mb / mr;
+                    ap.base = pr.a + ic * rs + pc * cs;
+                    ap.step = mr * rs;
+                    ap.rs = rs;
+                    ap.cs = cs;
+                    if (ap.full * mr < mb)
+                        pack_a(pr.trans_a, pr.a, pr.lda, ic + ap.full * mr, pc, mb - ap.full * mr,
+                               kb, mr, a_packed);
+                } else {
+                    pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, a_packed);
+                }
+                ap.tail = a_packed;
+                ap.tail_step = mr * kb;
+                macro_kernel(uk, pr, ap, bp, ic, mb, jc, nb, kb, pc == 0, pc + kb == pr.k);
             }
         }
     }
@@ -194,7 +233,8 @@ Split choose_split(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int mr, int nr, int th
 
 template <class T>
 void gemm_impl(const Problem<T>& pr) {
-    const Ukernel<T>& uk = kernel_for<T>();
+    const UkernelSet<T>& ks = kernels_for<T>();
+    const Ukernel<T>& uk = ks.main;
     const Split split = choose_split(pr.m, pr.n, pr.k, uk.mr, uk.nr, num_threads());
     const ptrdiff_t mt = ceil_div(pr.m, uk.mr), nt = ceil_div(pr.n, uk.nr);
     const ptrdiff_t regions = split.tm * split.tn;
@@ -205,7 +245,7 @@ void gemm_impl(const Problem<T>& pr) {
             const ptrdiff_t m1 = std::min(pr.m, mt * (rm + 1) / split.tm * uk.mr);
             const ptrdiff_t n0 = std::min(pr.n, nt * rn / split.tn * uk.nr);
             const ptrdiff_t n1 = std::min(pr.n, nt * (rn + 1) / split.tn * uk.nr);
-            if (m0 < m1 && n0 < n1) gemm_region(uk, pr, m0, m1, n0, n1);
+            if (m0 < m1 && n0 < n1) gemm_region(ks, pr, m0, m1, n0, n1);
         }
     });
 }
@@ -227,7 +267,7 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a,
           ptrdiff_t lda, const T* b, ptrdiff_t ldb, T* c, ptrdiff_t ldc, const Epilogue<T>& ep) {
     if (m <= 0 || n <= 0) return;
-    Problem<T> pr{trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, ep, false};
+    Problem<T> pr{trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, ep, false, false};
     if (ep.accumulate) {
         pr.ep.bias = nullptr;
         pr.ep.activation = nn::Activation::linear;
@@ -235,10 +275,12 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
     if (k <= 0) {
         empty_product(pr);
     } else {
-        const Ukernel<T>& uk = kernel_for<T>();
+        const Ukernel<T>& uk = kernels_for<T>().main;
         // Reading B in place saves packing it when there is little reuse to pay
         // for the packing (few rows of A) or when it is small enough to stay cached.
-        pr.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * static_cast<ptrdiff_t>(sizeof(T)) <= (32 << 10));
+        const ptrdiff_t size = sizeof(T);
+        pr.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * size <= (32 << 10));
+        pr.direct_a = n <= 2 * uk.nr || m * k * size <= (32 << 10);
         gemm_impl(pr);
     }
     if (pr.ep.activation == nn::Activation::softmax) {
@@ -251,7 +293,7 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
 
 template <class T>
 const char* gemm_kernel_name() {
-    return kernel_for<T>().name;
+    return kernels_for<T>().main.name;
 }
 
 template void gemm<float>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float*, ptrdiff_t,

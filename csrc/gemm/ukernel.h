@@ -1,15 +1,18 @@
 // The GEMM microkernel contract and the table of installed microkernels.
 //
-// A microkernel computes one MR x NR tile of C from packed operands:
+// A microkernel computes one MR x NR tile of C:
 //
 //     for i < MR, j < NR:
 //         acc = load_c ? c[i*ldc + j] : (bias ? bias[j] : 0)
 //         for p = 0, 1, ..., k-1 (in this order, one multiply-add each):
-//             acc += a[p*MR + i] * b[p*ldb + j]
+//             acc += a[i*rs_a + p*cs_a] * b[p*ldb + j]
 //         c[i*ldc + j] = acc
 //
-//   a    packed A micro-panel, MR x k stored column by column (a[p*MR + i]),
-//        64-byte aligned (gemm/pack.h); rows past the matrix edge are zero.
+//   a    the MR x k micro-panel of A. Two entries per tile size: `packed` reads
+//        a packed panel (gemm/pack.h: rs_a == 1, cs_a == MR, 64-byte aligned;
+//        rows past the matrix edge are zero) and may ignore rs_a / cs_a;
+//        `strided` reads A in place with any strides (small products, where
+//        packing would cost more than it saves). All MR rows must be readable.
 //   b    k x NR micro-panel with row stride ldb: either packed (ldb == NR,
 //        64-byte aligned) or read in place from a row-major B (ldb >= NR);
 //        columns are always unit-stride and all NR of them readable.
@@ -19,13 +22,14 @@
 //
 // Microkernels see full tiles only. The driver (gemm/gemm.cpp) handles edge
 // tiles through a stack tile: it copies the valid part of C (or the bias) in,
-// calls the kernel with load_c, and copies the valid part back.
+// calls the kernel with load_c, and copies the valid part back; A and B panels
+// that would run past the matrix edge are always packed (zero-padded).
 //
 // Starting the accumulator from C makes the result independent of how the
 // driver splits k into blocks: every output element is the same chain of
-// multiply-adds in p order whatever the blocking or the thread count
-// (cpu/threads.h determinism rule). Kernels use fused multiply-add where the
-// ISA has it; the reference kernel (gemm/ukernel_ref.h) is the oracle.
+// multiply-adds in p order whatever the blocking, the packing or the thread
+// count (cpu/threads.h determinism rule). Kernels use fused multiply-add where
+// the ISA has it; the reference kernel (gemm/ukernel_ref.h) is the oracle.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +39,9 @@
 namespace pydl::gemm {
 
 template <class T>
-using UkernelFn = void (*)(std::ptrdiff_t k, const T* a, const T* b, std::ptrdiff_t ldb, T* c,
-                           std::ptrdiff_t ldc, const T* bias, bool load_c);
+using UkernelFn = void (*)(std::ptrdiff_t k, const T* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+                           const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, const T* bias,
+                           bool load_c);
 
 // Largest tile any kernel uses (bounds the driver's stack tile).
 constexpr int kMaxMr = 16;
@@ -45,15 +50,25 @@ constexpr int kMaxNr = 64;
 // One installed microkernel with the cache blocking tuned for it.
 template <class T>
 struct Ukernel {
-    UkernelFn<T> fn = nullptr;
+    UkernelFn<T> packed = nullptr;   // A packed (rs_a == 1, cs_a == mr)
+    UkernelFn<T> strided = nullptr;  // A read in place
     int mr = 0, nr = 0;
     std::ptrdiff_t mc = 0, kc = 0, nc = 0;  // multiples of mr / nr
     const char* name = "";
 };
 
+// Per type: the main kernel and a narrow one (same MR, fewer columns) for the
+// last column panel when it is at most narrow.nr wide, so that a product with a
+// few output columns (a classifier's 10) does not compute a full NR-wide tile.
+// narrow.nr == main.nr when an ISA has no narrower kernel.
+template <class T>
+struct UkernelSet {
+    Ukernel<T> main, narrow;
+};
+
 struct UkernelTable {
-    Ukernel<float> f32;
-    Ukernel<double> f64;
+    UkernelSet<float> f32;
+    UkernelSet<double> f64;
 };
 
 // The kernels of the active SIMD path (cpu/isa.h).

@@ -1,5 +1,6 @@
 // AVX2 + FMA microkernels (gemm/ukernel.h): 16 ymm registers hold a 6 x 2-vector
-// tile of accumulators (12), the B row (2) and a broadcast of A.
+// tile of accumulators (12), the B row (2) and a broadcast of A; the narrow
+// kernels (6 x 1 vector) take the last few columns.
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
@@ -32,34 +33,57 @@ struct F64x4 {
 
 }  // namespace
 
-void f32_gemm_ukernel_6x16__avx2(std::ptrdiff_t k, const float* a, const float* b,
-                                 std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc,
-                                 const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x8, 6, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+void f32_gemm_ukernel_6x16__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x8, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
 }
 
-void f64_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const double* a, const double* b,
-                                std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc,
-                                const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x4, 6, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+void f32_gemm_ukernel_6x16_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x8, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f32_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x8, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f32_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x8, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x4, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x4, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_6x4__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x4, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_6x4_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x4, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
 }
 
 UkernelTable ukernel_table() {
+    // {packed, strided, mr, nr, mc, kc, nc, name}
     UkernelTable t;
-    t.f32.fn = f32_gemm_ukernel_6x16__avx2;
-    t.f32.mr = 6;
-    t.f32.nr = 16;
-    t.f32.mc = 144;
-    t.f32.kc = 256;
-    t.f32.nc = 4080;
-    t.f32.name = "f32_gemm_ukernel_6x16__avx2";
-    t.f64.fn = f64_gemm_ukernel_6x8__avx2;
-    t.f64.mr = 6;
-    t.f64.nr = 8;
-    t.f64.mc = 72;
-    t.f64.kc = 256;
-    t.f64.nc = 4080;
-    t.f64.name = "f64_gemm_ukernel_6x8__avx2";
+    t.f32.main = {f32_gemm_ukernel_6x16__avx2, f32_gemm_ukernel_6x16_strided_a__avx2,
+                  6, 16, 144, 256, 4080, "f32_gemm_ukernel_6x16__avx2"};
+    t.f32.narrow = {f32_gemm_ukernel_6x8__avx2, f32_gemm_ukernel_6x8_strided_a__avx2,
+                    6, 8, 144, 256, 4080, "f32_gemm_ukernel_6x8__avx2"};
+    t.f64.main = {f64_gemm_ukernel_6x8__avx2, f64_gemm_ukernel_6x8_strided_a__avx2,
+                  6, 8, 72, 256, 4080, "f64_gemm_ukernel_6x8__avx2"};
+    t.f64.narrow = {f64_gemm_ukernel_6x4__avx2, f64_gemm_ukernel_6x4_strided_a__avx2,
+                    6, 4, 72, 256, 4080, "f64_gemm_ukernel_6x4__avx2"};
     return t;
 }
 

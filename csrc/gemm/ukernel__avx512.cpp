@@ -1,5 +1,6 @@
 // AVX-512 microkernels (gemm/ukernel.h): 32 zmm registers hold a 12 x 2-vector
-// tile of accumulators (24), the B row (2) and a broadcast of A.
+// tile of accumulators (24), the B row (2) and a broadcast of A; the narrow
+// kernels (12 x 1 vector) take the last few columns.
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
@@ -32,34 +33,57 @@ struct F64x8 {
 
 }  // namespace
 
-void f32_gemm_ukernel_12x32__avx512(std::ptrdiff_t k, const float* a, const float* b,
-                                    std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc,
-                                    const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x16, 12, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+void f32_gemm_ukernel_12x32__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x16, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
 }
 
-void f64_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const double* a, const double* b,
-                                    std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc,
-                                    const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x8, 12, 2>(k, a, b, ldb, c, ldc, bias, load_c);
+void f32_gemm_ukernel_12x32_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x16, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f32_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x16, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f32_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
+    gemm_ukernel_simd<F32x16, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x8, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x8, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_12x8__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x8, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+}
+
+void f64_gemm_ukernel_12x8_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
+    gemm_ukernel_simd<F64x8, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
 }
 
 UkernelTable ukernel_table() {
+    // {packed, strided, mr, nr, mc, kc, nc, name}
     UkernelTable t;
-    t.f32.fn = f32_gemm_ukernel_12x32__avx512;
-    t.f32.mr = 12;
-    t.f32.nr = 32;
-    t.f32.mc = 144;
-    t.f32.kc = 384;
-    t.f32.nc = 4096;
-    t.f32.name = "f32_gemm_ukernel_12x32__avx512";
-    t.f64.fn = f64_gemm_ukernel_12x16__avx512;
-    t.f64.mr = 12;
-    t.f64.nr = 16;
-    t.f64.mc = 72;
-    t.f64.kc = 256;
-    t.f64.nc = 4096;
-    t.f64.name = "f64_gemm_ukernel_12x16__avx512";
+    t.f32.main = {f32_gemm_ukernel_12x32__avx512, f32_gemm_ukernel_12x32_strided_a__avx512,
+                  12, 32, 144, 384, 4096, "f32_gemm_ukernel_12x32__avx512"};
+    t.f32.narrow = {f32_gemm_ukernel_12x16__avx512, f32_gemm_ukernel_12x16_strided_a__avx512,
+                    12, 16, 144, 384, 4096, "f32_gemm_ukernel_12x16__avx512"};
+    t.f64.main = {f64_gemm_ukernel_12x16__avx512, f64_gemm_ukernel_12x16_strided_a__avx512,
+                  12, 16, 72, 256, 4096, "f64_gemm_ukernel_12x16__avx512"};
+    t.f64.narrow = {f64_gemm_ukernel_12x8__avx512, f64_gemm_ukernel_12x8_strided_a__avx512,
+                    12, 8, 72, 256, 4096, "f64_gemm_ukernel_12x8__avx512"};
     return t;
 }
 

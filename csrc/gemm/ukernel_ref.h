@@ -8,8 +8,9 @@
 namespace pydl::gemm {
 
 template <class T, int MR, int NR>
-void gemm_ukernel_ref(std::ptrdiff_t k, const T* a, const T* b, std::ptrdiff_t ldb, T* c,
-                      std::ptrdiff_t ldc, const T* bias, bool load_c) {
+void gemm_ukernel_ref(std::ptrdiff_t k, const T* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+                      const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, const T* bias,
+                      bool load_c) {
     T acc[MR][NR];
     for (int i = 0; i < MR; ++i)
         for (int j = 0; j < NR; ++j)
@@ -17,7 +18,7 @@ void gemm_ukernel_ref(std::ptrdiff_t k, const T* a, const T* b, std::ptrdiff_t l
     for (std::ptrdiff_t p = 0; p < k; ++p) {
         const T* bp = b + p * ldb;
         for (int i = 0; i < MR; ++i) {
-            const T ai = a[p * MR + i];
+            const T ai = a[i * rs_a + p * cs_a];
             for (int j = 0; j < NR; ++j) acc[i][j] += ai * bp[j];
         }
     }

@@ -15,11 +15,17 @@
 
 namespace pydl::gemm {
 
-template <class V, int MR, int NV>
+// kPackedA: A is a packed panel (rs_a == 1, cs_a == MR, known at compile time),
+// else A is read in place with the given strides.
+template <class V, int MR, int NV, bool kPackedA>
 inline __attribute__((always_inline)) void gemm_ukernel_simd(
-    std::ptrdiff_t k, const typename V::T* __restrict a, const typename V::T* __restrict b,
-    std::ptrdiff_t ldb, typename V::T* __restrict c, std::ptrdiff_t ldc,
-    const typename V::T* __restrict bias, bool load_c) {
+    std::ptrdiff_t k, const typename V::T* __restrict a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+    const typename V::T* __restrict b, std::ptrdiff_t ldb, typename V::T* __restrict c,
+    std::ptrdiff_t ldc, const typename V::T* __restrict bias, bool load_c) {
+    if (kPackedA) {
+        rs_a = 1;
+        cs_a = MR;
+    }
     using R = typename V::reg;
     constexpr int W = V::width;
     R acc[MR][NV];
@@ -44,11 +50,11 @@ inline __attribute__((always_inline)) void gemm_ukernel_simd(
         for (int v = 0; v < NV; ++v) bv[v] = V::loadu(b + v * W);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
-            const R ai = V::broadcast(a + i);
+            const R ai = V::broadcast(a + i * rs_a);
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
         }
-        a += MR;
+        a += cs_a;
         b += ldb;
     }
 #pragma GCC unroll 16

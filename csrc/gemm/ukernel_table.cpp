@@ -7,21 +7,14 @@ namespace pydl::gemm {
 namespace {
 
 UkernelTable generic_table() {
+    // {packed, strided, mr, nr, mc, kc, nc, name}; no narrow kernel (narrow == main).
     UkernelTable t;
-    t.f32.fn = gemm_ukernel_ref<float, 4, 8>;
-    t.f32.mr = 4;
-    t.f32.nr = 8;
-    t.f32.mc = 128;
-    t.f32.kc = 256;
-    t.f32.nc = 2048;
-    t.f32.name = "f32_gemm_ukernel_4x8__ref";
-    t.f64.fn = gemm_ukernel_ref<double, 4, 4>;
-    t.f64.mr = 4;
-    t.f64.nr = 4;
-    t.f64.mc = 64;
-    t.f64.kc = 256;
-    t.f64.nc = 2048;
-    t.f64.name = "f64_gemm_ukernel_4x4__ref";
+    t.f32.main = {gemm_ukernel_ref<float, 4, 8>, gemm_ukernel_ref<float, 4, 8>,
+                  4, 8, 128, 256, 2048, "f32_gemm_ukernel_4x8__ref"};
+    t.f32.narrow = t.f32.main;
+    t.f64.main = {gemm_ukernel_ref<double, 4, 4>, gemm_ukernel_ref<double, 4, 4>,
+                  4, 4, 64, 256, 2048, "f64_gemm_ukernel_4x4__ref"};
+    t.f64.narrow = t.f64.main;
     return t;
 }
 

@@ -66,7 +66,7 @@ def check_gemm(rng, m, n, k, trans_a, trans_b, dtype):
 def test_edge_shapes_all_transposes(isa, dtype, rng):
     mr, nr = tile_shape(dtype)
     ms = (1, mr - 1, mr, mr + 1, 2 * mr + 1)
-    ns = (1, nr - 1, nr, nr + 1)
+    ns = (1, nr // 2, nr // 2 + 1, nr - 1, nr, nr + 1, nr + nr // 2)  # narrow and main tails
     for m, n, k in itertools.product(ms, ns, (1, 17)):
         for trans_a, trans_b in itertools.product((False, True), repeat=2):
             check_gemm(rng, m, n, k, trans_a, trans_b, dtype)
@@ -75,6 +75,7 @@ def test_edge_shapes_all_transposes(isa, dtype, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,n,k", [
     (7, 33, 65),        # primes around the tile sizes
+    (45, 250, 101),     # A packed (too large to read in place), edge tiles in M and N
     (140, 40, 900),     # several K blocks of uneven size, several M blocks
     (3, 4200, 5),       # N wider than one column block
     (1201, 2, 3),       # tall and skinny
