@@ -14,6 +14,10 @@
 
 #include <cstddef>
 
+// The math functions are forced inline into the loops that call them, so each
+// loop is one straight-line vector body (GCC otherwise calls exp out of line).
+#define PYDL_VMATH_INLINE inline __attribute__((always_inline))
+
 namespace pydl::vmath::simd {
 
 constexpr float kLog2e = 1.44269504088896341f;
@@ -24,7 +28,7 @@ constexpr float kInf = __builtin_inff();
 
 // exp(r) - 1 - r = r^2 * P(r) on |r| <= ln2/2 (Cephes expf).
 template <class V>
-inline V expm1_reduced(V r) {
+PYDL_VMATH_INLINE V expm1_reduced(V r) {
     V p = fmadd(V(1.9875691500e-4f), r, V(1.3981999507e-3f));
     p = fmadd(p, r, V(8.3334519073e-3f));
     p = fmadd(p, r, V(4.1665795894e-2f));
@@ -35,7 +39,7 @@ inline V expm1_reduced(V r) {
 
 // 2^n for integral n in [-126, 127].
 template <class V, class I>
-inline V pow2(I n) {
+PYDL_VMATH_INLINE V pow2(I n) {
     return float_from_bits(shift_left(n + I(127), 23));
 }
 
@@ -54,7 +58,7 @@ struct ExpParts {
 // result overflows or underflows (through the subnormals, rounded once) as the
 // true value does.
 template <class V, bool kHasLo>
-inline ExpParts<V> exp_parts(V x, V lo) {
+PYDL_VMATH_INLINE ExpParts<V> exp_parts(V x, V lo) {
     // Above 89 exp is inf in float; below -150 it is 0 even times 2^60. NaN passes
     // (second operand).
     const V hi = min(V(89.0f), max(V(-150.0f), x));
@@ -68,14 +72,14 @@ inline ExpParts<V> exp_parts(V x, V lo) {
 }
 
 template <class V>
-inline V exp(V x) {
+PYDL_VMATH_INLINE V exp(V x) {
     return exp_parts<V, false>(x, V(0.0f)).value();
 }
 
 // expm1(x) for x <= 0 (or NaN): 2^n * expm1(r) + (2^n - 1), exact in its last
 // step for n >= -24 and -1 to float precision below that.
 template <class V>
-inline V expm1_nonpositive(V x) {
+PYDL_VMATH_INLINE V expm1_nonpositive(V x) {
     x = max(V(-87.0f), x);  // expm1(-87) rounds to -1; keeps 2^n normal
     const V n = round_nearest(x * V(kLog2e));
     V r = fnmadd(n, V(kLn2Hi), x);
@@ -85,28 +89,32 @@ inline V expm1_nonpositive(V x) {
 }
 
 // log(x) for normal positive x: x = 2^k * m with m in [sqrt(2)/2, sqrt(2)),
-// f = m - 1, log(1 + f) = f - f^2/2 + s*(f^2/2 + R(s^2)) with s = f / (2 + f)
-// (FreeBSD/musl logf).
+// f = m - 1, log(x) = k ln2 + f - f^2/2 + f^3 P(f) (Cephes logf's polynomial;
+// no division).
 template <class V>
-inline V log_normal(V x, V k_offset) {
+PYDL_VMATH_INLINE V log_normal(V x, V k_offset) {
     using I = decltype(bits_of(x));
     I ix = bits_of(x) + I(0x3f800000 - 0x3f3504f3);
     const I k = shift_right_arithmetic(ix, 23) - I(0x7f);
     ix = (ix & I(0x007fffff)) + I(0x3f3504f3);
     const V f = float_from_bits(ix) - V(1.0f);
-    const V s = f / (V(2.0f) + f);
-    const V z = s * s;
-    const V w = z * z;
-    const V t1 = w * fmadd(w, V(0.24279078841f), V(0.40000972152f));
-    const V t2 = z * fmadd(w, V(0.28498786688f), V(0.66666662693f));
-    const V hfsq = V(0.5f) * f * f;
+    const V z = f * f;
+    V p = fmadd(V(7.0376836292e-2f), f, V(-1.1514610310e-1f));
+    p = fmadd(p, f, V(1.1676998740e-1f));
+    p = fmadd(p, f, V(-1.2420140846e-1f));
+    p = fmadd(p, f, V(1.4249322787e-1f));
+    p = fmadd(p, f, V(-1.6668057665e-1f));
+    p = fmadd(p, f, V(2.0000714765e-1f));
+    p = fmadd(p, f, V(-2.4999993993e-1f));
+    p = fmadd(p, f, V(3.3333331174e-1f));
     const V dk = to_float(k) + k_offset;
-    const V lo = fmadd(s, hfsq + t2 + t1, dk * V(9.0580006145e-06f));
-    return fmadd(dk, V(6.9313812256e-01f), (lo - hfsq) + f);
+    V y = fmadd(p * z, f, dk * V(kLn2Lo));
+    y = fnmadd(V(0.5f), z, y);
+    return fmadd(dk, V(kLn2Hi), f + y);
 }
 
 template <class V>
-inline V log(V x) {
+PYDL_VMATH_INLINE V log(V x) {
     // Subnormals are scaled by 2^23 into the normal range first.
     const auto tiny = x < V(1.17549435e-38f);
     const V r = log_normal(select(tiny, x * V(8388608.0f), x),
@@ -120,7 +128,7 @@ inline V log(V x) {
 // log1p(u) for u in [0, 1]: log(1 + u) plus the part of u that 1 + u rounded
 // away, so that tiny u give u.
 template <class V>
-inline V log1p_unit(V u) {
+PYDL_VMATH_INLINE V log1p_unit(V u) {
     const V w = u + V(1.0f);
     return log_normal(w, V(0.0f)) + (u - (w - V(1.0f))) / w;
 }
@@ -128,7 +136,7 @@ inline V log1p_unit(V u) {
 // tanh: an odd polynomial below 0.625 (Cephes tanhf), 1 - 2 / (exp(2|x|) + 1)
 // above it (which reaches 1 exactly when exp overflows).
 template <class V>
-inline V tanh(V x) {
+PYDL_VMATH_INLINE V tanh(V x) {
     const V a = abs(x);
     const V z = x * x;
     V p = fmadd(V(-5.70498872745e-3f), z, V(2.06390887954e-2f));
@@ -144,7 +152,7 @@ inline V tanh(V x) {
 // never overflows; 1 - q for x >= 0 rounds once, so the result reaches 1 exactly
 // where the true value rounds to 1 (x > 17.33), and 0 through the subnormals.
 template <class V>
-inline V sigmoid(V x) {
+PYDL_VMATH_INLINE V sigmoid(V x) {
     const V e = exp(-abs(x));
     const V q = e / (V(1.0f) + e);
     return select(x >= V(0.0f), V(1.0f) - q, q);
@@ -154,7 +162,7 @@ inline V sigmoid(V x) {
 // that x * e stays accurate where e alone would be subnormal (x < -87). Below
 // -150 the result is -0 (x capped there); silu(inf) = inf, silu(-inf) = NaN (x * 0).
 template <class V>
-inline V silu(V x) {
+PYDL_VMATH_INLINE V silu(V x) {
     const V xc = max(V(-150.0f), x);
     const ExpParts<V> e = exp_parts<V, false>(-abs(xc), V(0.0f));
     const V w = e.scaled(xc) / (V(1.0f) + e.value());
@@ -169,7 +177,7 @@ inline V silu(V x) {
 // (t mapped onto [-1, 1]), least squares on Chebyshev nodes against mpmath,
 // |error| < 2.1e-8 with float coefficients.
 template <class V>
-inline V erfc_nonnegative_times(V a, V sq_hi, V sq_lo, V f) {
+PYDL_VMATH_INLINE V erfc_nonnegative_times(V a, V sq_hi, V sq_lo, V f) {
     const V t = V(1.0f) / fmadd(V(0.5f), a, V(1.0f));
     const V u = fmadd(t, V(2.3738317757f), V(-1.3738317757f));
     V g = fmadd(V(-2.4449730e-05f), u, V(6.2748630e-05f));
@@ -196,14 +204,14 @@ struct Square {
 
 // f * Phi(-|x|) = f * erfc(|x| / sqrt 2) / 2, Phi the standard normal CDF.
 template <class V>
-inline V normal_tail_times(const Square<V>& s, V f) {
+PYDL_VMATH_INLINE V normal_tail_times(const Square<V>& s, V f) {
     return erfc_nonnegative_times(abs(s.xc) * V(0.70710678118654752f), V(0.5f) * s.sq,
                                   V(0.5f) * s.sq_lo, V(0.5f) * f);
 }
 
 // gelu(x) = x * Phi(x): w = x * Phi(-|x|); x - w for x >= 0. At -inf NaN, as x * 0.
 template <class V>
-inline V gelu(V x) {
+PYDL_VMATH_INLINE V gelu(V x) {
     const Square<V> s(x);
     const V w = normal_tail_times(s, s.xc);
     const V r = select(x < V(0.0f), w, x - w);
@@ -212,7 +220,7 @@ inline V gelu(V x) {
 
 // gelu'(x) = Phi(x) + x * phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
 template <class V>
-inline V gelu_derivative(V x) {
+PYDL_VMATH_INLINE V gelu_derivative(V x) {
     const Square<V> s(x);
     const V tail = normal_tail_times(s, V(1.0f));
     const V cdf = select(x < V(0.0f), tail, V(1.0f) - tail);
