@@ -49,6 +49,68 @@ def reset_names() -> None:
     _name_uids.clear()
 
 
+# Weight lists are cached per layer and recomputed when anything that can change
+# them changed anywhere (an attribute holding a layer, variable or container; a
+# tracked list or dict mutated; add_weight). One global counter keeps this exact
+# across sublayers that build later, at the cost of a few rare recomputations.
+_generation = [0]
+_CACHE = "_pydl_cache"  # the per-layer cache attribute, never scanned for weights
+
+
+def _structure_changed() -> None:
+    _generation[0] += 1
+
+
+def _tracks(value) -> bool:
+    return isinstance(value, (Layer, Variable, list, tuple, dict))
+
+
+class _TrackedList(list):
+    """A list attribute of a layer: mutating it invalidates the weight caches (as Keras)."""
+
+    def _changed(method):
+        def wrapper(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            _structure_changed()
+            return result
+        wrapper.__name__ = method.__name__
+        return wrapper
+
+    append = _changed(list.append)
+    extend = _changed(list.extend)
+    insert = _changed(list.insert)
+    remove = _changed(list.remove)
+    pop = _changed(list.pop)
+    clear = _changed(list.clear)
+    sort = _changed(list.sort)
+    reverse = _changed(list.reverse)
+    __setitem__ = _changed(list.__setitem__)
+    __delitem__ = _changed(list.__delitem__)
+    __iadd__ = _changed(list.__iadd__)
+    del _changed
+
+
+class _TrackedDict(dict):
+    """A dict attribute of a layer: mutating it invalidates the weight caches."""
+
+    def _changed(method):
+        def wrapper(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            _structure_changed()
+            return result
+        wrapper.__name__ = method.__name__
+        return wrapper
+
+    __setitem__ = _changed(dict.__setitem__)
+    __delitem__ = _changed(dict.__delitem__)
+    pop = _changed(dict.pop)
+    popitem = _changed(dict.popitem)
+    clear = _changed(dict.clear)
+    update = _changed(dict.update)
+    setdefault = _changed(dict.setdefault)
+    del _changed
+
+
 class _CallContext(threading.local):
     """The `training` flag of the outermost layer call, inherited by inner calls."""
 
@@ -104,13 +166,40 @@ class Layer:
                              f"received dtype={dtype}")
         self.name = name or unique_name(_snake_case(type(self).__name__))
         self.dtype = dtype.name
+        self._np_dtype = dtype
         self._trainable = bool(trainable)
         self.built = False
         self._weights_own = []
         self._created_trainable = set()  # ids of own weights made trainable=True
-        self._losses = []
+        object.__setattr__(self, "_losses", [])  # plain list: add_loss must not bump caches
         self._input_shape_arg = _input_shape_from(kwargs)
         self._batch_size_arg = kwargs.get("batch_size")
+
+    def __setattr__(self, name, value):
+        if type(value) is list:
+            value = _TrackedList(value)
+        elif type(value) is dict:
+            value = _TrackedDict(value)
+        if _tracks(value) or _tracks(self.__dict__.get(name)):
+            _structure_changed()
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        _structure_changed()
+        object.__delattr__(self, name)
+
+    def _cached(self, key, compute):
+        cache = self.__dict__.get(_CACHE)
+        if cache is None or cache[0] != _generation[0]:
+            cache = (_generation[0], {})
+            self.__dict__[_CACHE] = cache
+        found = cache[1].get(key)
+        if found is None:
+            found = cache[1][key] = compute()
+        return found
+
+    def _attributes(self):
+        return [v for k, v in self.__dict__.items() if k != _CACHE]
 
     # -- lifecycle ------------------------------------------------------------------------
     def build(self, input_shape) -> None:
@@ -147,9 +236,10 @@ class Layer:
         # as Keras autocasts); Tensors and Variables pass unchanged.
         if isinstance(inputs, (Tensor, Variable)):
             return inputs
-        if isinstance(inputs, np.ndarray):
-            if inputs.dtype.kind in "fiub" and inputs.dtype != self.dtype:
-                return inputs.astype(self.dtype)
+        if inputs.__class__ is np.ndarray:
+            dtype = inputs.dtype
+            if dtype is not self._np_dtype and dtype.kind in "fiub" and dtype != self._np_dtype:
+                return inputs.astype(self._np_dtype)
             return inputs
         if isinstance(inputs, (list, tuple)) and inputs and all(
                 isinstance(v, (Tensor, Variable, np.ndarray)) for v in inputs):
@@ -193,14 +283,18 @@ class Layer:
             raise TypeError(f"add_weight: constraint must be callable, received {constraint!r}")
         variable.constraint = constraint
         self._weights_own.append(variable)
+        _structure_changed()
         if trainable:
             self._created_trainable.add(id(variable))
         return variable
 
     def _own_variables(self) -> list:
+        return self._cached("own", self._find_own_variables)
+
+    def _find_own_variables(self) -> list:
         own = list(self._weights_own)
         seen = {id(v) for v in own}
-        for value in self.__dict__.values():
+        for value in self._attributes():
             for v in _find(value, Variable):
                 if id(v) not in seen:
                     seen.add(id(v))
@@ -209,39 +303,45 @@ class Layer:
 
     def _sublayers(self) -> list:
         """Layers assigned as attributes (also inside lists, tuples, dicts), in order."""
+        return self._cached("sublayers", self._find_sublayers)
+
+    def _find_sublayers(self) -> list:
         out, seen = [], set()
-        for value in self.__dict__.values():
+        for value in self._attributes():
             for layer in _find(value, Layer):
                 if layer is not self and id(layer) not in seen:
                     seen.add(id(layer))
                     out.append(layer)
         return out
 
-    @property
-    def weights(self) -> list:
-        """All weights: this layer's (creation order), then its sublayers'."""
+    def _all_weights(self) -> list:
         out, seen = [], set()
         for v in self._own_variables():
             seen.add(id(v))
             out.append(v)
         for layer in self._sublayers():
-            for v in layer.weights:
+            for v in layer._all_weights():
                 if id(v) not in seen:
                     seen.add(id(v))
                     out.append(v)
         return out
 
     @property
+    def weights(self) -> list:
+        """All weights: this layer's (creation order), then its sublayers'."""
+        return list(self._cached("weights", self._all_weights))
+
+    @property
     def trainable_weights(self) -> list:
         if not self._trainable:
             return []
-        return [v for v in self.weights if v.trainable]
+        return [v for v in self._cached("weights", self._all_weights) if v.trainable]
 
     @property
     def non_trainable_weights(self) -> list:
         if not self._trainable:
             return self.weights
-        return [v for v in self.weights if not v.trainable]
+        return [v for v in self._cached("weights", self._all_weights) if not v.trainable]
 
     variables = weights
     trainable_variables = trainable_weights
@@ -300,7 +400,7 @@ class Layer:
         return out
 
     def _clear_losses(self) -> None:
-        self._losses = []
+        object.__setattr__(self, "_losses", [])
         for layer in self._sublayers():
             layer._clear_losses()
 

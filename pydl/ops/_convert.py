@@ -34,7 +34,9 @@ def raw(x):
         return x.item()  # NumPy scalars are weak, like Python numbers
     if x is None:
         raise TypeError("expected an array, Tensor, Variable or number, received None")
-    return np.asarray(x)
+    v = np.asarray(x)
+    # Python lists of floats become float32 (the default), as Keras converts them.
+    return v.astype(F32) if v.dtype == F64 and not isinstance(x, np.ndarray) else v
 
 
 def float_dtype(*values) -> np.dtype:

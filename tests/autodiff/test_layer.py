@@ -192,3 +192,21 @@ def test_seeds_perceptron_example():
     s = 1 / (1 + np.exp(6.0))
     np.testing.assert_allclose(dw0, s * (1 - s), rtol=1e-4)
     np.testing.assert_allclose(dw, [[-s * (1 - s)], [2 * s * (1 - s)]], rtol=1e-4)
+
+
+def test_weight_lists_follow_later_changes():
+    block = Block()
+    block(np.ones((1, 2)))
+    assert len(block.weights) == 4
+    extra = Scale()
+    block.rest.append(extra)  # a list attribute mutated after the first access
+    assert block._sublayers()[-1] is extra
+    extra(np.ones((1, 2)))  # a sublayer building later
+    assert block.weights[-1] is extra.s
+    block.more = {"a": Scale()}
+    block.more["a"](np.ones((1, 3)))
+    assert block.weights[-1] is block.more["a"].s
+    del block.more
+    assert len(block.weights) == 5
+    extra.s.trainable = False  # a variable's flag changed directly
+    assert extra.s not in block.trainable_weights

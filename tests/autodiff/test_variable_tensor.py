@@ -84,3 +84,8 @@ def test_result_dtype_follows_float_inputs():
     assert ops.add(ints, ints).dtype == np.float32
     assert ops.add(ints, f64).dtype == np.float64
     assert ops.multiply(2, 3).dtype == np.float32
+
+
+def test_python_lists_convert_to_float32():
+    assert ops.add([1.0, 2.0], [3.0, 4.0]).dtype == np.float32
+    assert ops.add([1.0, 2.0], np.zeros(2)).dtype == np.float64
