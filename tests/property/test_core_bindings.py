@@ -89,7 +89,8 @@ def test_gemm_random_arguments(case):
     ok = call(_core.gemm, a, b, out, trans_a=trans_a, trans_b=trans_b, bias=bias, activation=act)
     valid = (is_clean(a, b, out) and (bias is None or is_clean(bias, dtype=a.dtype))
              and act in ACTIVATIONS
-             and (a.T if trans_a else a).shape[1] == (b.T if trans_b else b).shape[0])
+             and (a.T if trans_a else a).shape[1] == (b.T if trans_b else b).shape[0]
+             and out.shape == ((a.T if trans_a else a).shape[0], (b.T if trans_b else b).shape[1]))
     if valid and a.size and b.size:
         assert ok, "a valid gemm call was refused"
     if ok and act == "linear" and out.size and np.isfinite(a).all() and np.isfinite(b).all():
