@@ -11,6 +11,18 @@ inference pays one thread-local lookup per op.
 
 Ops use two functions of this module: `recording(inputs)` before building a
 result, and `record(value, inputs, rec, backward)` to make the recorded Tensor.
+A new differentiable op is written so (pydl/ops/math.py has many):
+
+    def cube(x):
+        v, dtype = unary(x)                    # pydl/ops/_convert.py: float array
+        out = v * v * v
+        rec = recording((x,))
+        if rec is None:                        # nothing watches x: no graph
+            return Tensor(out)
+        return record(out, (x,), rec, lambda g: (g * 3 * v * v,))
+
+The backward closure gets the gradient of the output and returns one gradient
+per input (None where `rec[0][i]` is False); it must not modify `g` in place.
 The stack of active tapes is thread-local.
 """
 

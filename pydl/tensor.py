@@ -19,7 +19,7 @@ _UFUNC_OPS = {
     "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
     "true_divide": "divide", "matmul": "matmul", "negative": "negative", "power": "pow",
     "exp": "exp", "log": "log", "sqrt": "sqrt", "square": "square", "absolute": "abs",
-    "tanh": "tanh",
+    "tanh": "tanh", "maximum": "maximum", "minimum": "minimum",
 }
 
 
