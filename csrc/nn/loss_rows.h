@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "nn/vmath.h"
+
 namespace pydl::nn::loss_rows {
 
 // Keras' backend.epsilon(); probabilities are clipped to [eps, 1 - eps].
@@ -84,20 +86,54 @@ double huber(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, double de
     return s / static_cast<double>(n);
 }
 
+// Values per chunk: the transcendental functions run through nn/vmath.h on a
+// stack buffer of this many values (vectorized for float32).
+inline constexpr std::ptrdiff_t kChunk = 256;
+
+inline std::ptrdiff_t chunk_length(std::ptrdiff_t c0, std::ptrdiff_t n) {
+    return n - c0 < kChunk ? n - c0 : kChunk;
+}
+
+// sum of v[0..n) in double, in four interleaved lanes (a fixed order).
+template <class T>
+double sum_in_double(const T* v, std::ptrdiff_t n) {
+    double lane[4] = {0.0, 0.0, 0.0, 0.0};
+    std::ptrdiff_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int j = 0; j < 4; ++j) lane[j] += static_cast<double>(v[i + j]);
+    }
+    for (int j = 0; i < n; ++i, ++j) lane[j] += static_cast<double>(v[i]);
+    return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+
 // mean(-(t log p + (1 - t) log(1 - p))) with p clipped; g = 0 where clipped
 template <class T>
 double binary_crossentropy(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
     const ProbabilityClip<T> clip;
     double s = 0.0;
     const T gk = static_cast<T>(k / static_cast<double>(n));
-    for (std::ptrdiff_t c = 0; c < n; ++c) {
-        const T p = x[c];
-        const T pc = clip(p);
-        const T tc = t[c];
-        const T one_minus_t = T(1) - tc;
-        s -= static_cast<double>(tc) * static_cast<double>(std::log(pc)) +
-             static_cast<double>(one_minus_t) * static_cast<double>(std::log(T(1) - pc));
-        if (g) g[c] = clip.passes(p) ? (one_minus_t / (T(1) - pc) - tc / pc) * gk : T(0);
+    T log_p[kChunk], log_q[kChunk];
+    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const std::ptrdiff_t len = chunk_length(c0, n);
+        for (std::ptrdiff_t j = 0; j < len; ++j) {
+            log_p[j] = clip(x[c0 + j]);
+            log_q[j] = T(1) - log_p[j];
+        }
+        vmath::log(log_p, log_p, len);
+        vmath::log(log_q, log_q, len);
+        for (std::ptrdiff_t j = 0; j < len; ++j) {
+            const T tc = t[c0 + j];
+            s -= static_cast<double>(tc) * static_cast<double>(log_p[j]) +
+                 static_cast<double>(T(1) - tc) * static_cast<double>(log_q[j]);
+        }
+        if (g) {
+            for (std::ptrdiff_t j = 0; j < len; ++j) {
+                const T p = x[c0 + j];
+                const T pc = clip(p);
+                const T tc = t[c0 + j];
+                g[c0 + j] = clip.passes(p) ? ((T(1) - tc) / (T(1) - pc) - tc / pc) * gk : T(0);
+            }
+        }
     }
     return s / static_cast<double>(n);
 }
@@ -107,15 +143,26 @@ template <class T>
 double binary_crossentropy_logits(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
     double s = 0.0;
     const T gk = static_cast<T>(k / static_cast<double>(n));
-    for (std::ptrdiff_t c = 0; c < n; ++c) {
-        const T v = x[c];
-        const T tc = t[c];
-        const T e = std::exp(-std::fabs(v));  // in (0, 1]: never overflows
-        s += static_cast<double>(v > T(0) ? v : T(0)) - static_cast<double>(v) * static_cast<double>(tc) +
-             static_cast<double>(std::log1p(e));
-        if (g) {
-            const T sigmoid = (v >= T(0) ? T(1) : e) / (T(1) + e);
-            g[c] = (sigmoid - tc) * gk;
+    T e[kChunk], log_u[kChunk];
+    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const std::ptrdiff_t len = chunk_length(c0, n);
+        for (std::ptrdiff_t j = 0; j < len; ++j) e[j] = -std::fabs(x[c0 + j]);
+        vmath::exp(e, e, len);  // in (0, 1]: never overflows
+        for (std::ptrdiff_t j = 0; j < len; ++j) log_u[j] = T(1) + e[j];
+        vmath::log(log_u, log_u, len);
+        for (std::ptrdiff_t j = 0; j < len; ++j) {
+            const T v = x[c0 + j];
+            const T tc = t[c0 + j];
+            // log1p(e) from log(u), u = 1 + e, exact to a few ulp even when u
+            // rounds to 1 (Goldberg): log(u) * e / (u - 1).
+            const T u = T(1) + e[j];
+            const T log1p_e = u == T(1) ? e[j] : log_u[j] * (e[j] / (u - T(1)));
+            s += static_cast<double>(v > T(0) ? v : T(0)) -
+                 static_cast<double>(v) * static_cast<double>(tc) + static_cast<double>(log1p_e);
+            if (g) {
+                const T sigmoid = (v >= T(0) ? T(1) : e[j]) / u;
+                g[c0 + j] = (sigmoid - tc) * gk;
+            }
         }
     }
     return s / static_cast<double>(n);
@@ -130,20 +177,32 @@ T row_max(const T* x, std::ptrdiff_t n) {
     return m;
 }
 
+// exp(x - m) for one chunk into e; returns their sum in double.
+template <class T>
+double shifted_exp_chunk(const T* x, T m, T* e, std::ptrdiff_t len) {
+    for (std::ptrdiff_t j = 0; j < len; ++j) e[j] = x[j] - m;
+    vmath::exp(e, e, len);
+    return sum_in_double(e, len);
+}
+
 // sum_c t_c (lse - x_c) with lse = log(sum_c exp(x_c)); g = (softmax(x) sum(t) - t) k
 template <class T>
 double categorical_crossentropy_logits(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
     const T m = row_max(x, n);
     const double md = static_cast<double>(m);
     double sum_exp = 0.0, sum_t = 0.0, sum_t_gap = 0.0;
-    for (std::ptrdiff_t c = 0; c < n; ++c) {
-        const T v = x[c];
-        const double tc = static_cast<double>(t[c]);
-        const T e = std::exp(v - m);
-        sum_exp += static_cast<double>(e);
-        sum_t += tc;
-        sum_t_gap += tc * (md - static_cast<double>(v));  // >= 0 terms: no cancellation
-        if (g) g[c] = e;  // softmax numerators, scaled below
+    T e[kChunk];
+    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const std::ptrdiff_t len = chunk_length(c0, n);
+        for (std::ptrdiff_t j = 0; j < len; ++j) {
+            const double tc = static_cast<double>(t[c0 + j]);
+            sum_t += tc;
+            sum_t_gap += tc * (md - static_cast<double>(x[c0 + j]));  // >= 0 terms: no cancellation
+        }
+        sum_exp += shifted_exp_chunk(x + c0, m, e, len);
+        if (g) {  // softmax numerators, scaled below
+            for (std::ptrdiff_t j = 0; j < len; ++j) g[c0 + j] = e[j];
+        }
     }
     if (g) {
         const T scale = static_cast<T>(sum_t / sum_exp);
@@ -159,15 +218,23 @@ double categorical_crossentropy_logits(const T* t, const T* x, T* g, std::ptrdif
 template <class T>
 double categorical_crossentropy(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
     const ProbabilityClip<T> clip;
-    double sum = 0.0;
-    for (std::ptrdiff_t c = 0; c < n; ++c) sum += static_cast<double>(x[c]);
+    const double sum = sum_in_double(x, n);
     const T sum_t = static_cast<T>(sum);
     double l = 0.0, g_dot_q = 0.0;
-    for (std::ptrdiff_t c = 0; c < n; ++c) {
-        const T q = x[c] / sum_t;
-        const T qc = clip(q);
-        l -= static_cast<double>(t[c]) * static_cast<double>(std::log(qc));
-        if (g && clip.passes(q)) g_dot_q -= static_cast<double>(t[c] / qc) * static_cast<double>(q);
+    T log_q[kChunk];
+    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const std::ptrdiff_t len = chunk_length(c0, n);
+        for (std::ptrdiff_t j = 0; j < len; ++j) log_q[j] = clip(x[c0 + j] / sum_t);
+        vmath::log(log_q, log_q, len);
+        for (std::ptrdiff_t j = 0; j < len; ++j) {
+            l -= static_cast<double>(t[c0 + j]) * static_cast<double>(log_q[j]);
+        }
+        if (g) {
+            for (std::ptrdiff_t j = 0; j < len; ++j) {
+                const T q = x[c0 + j] / sum_t;
+                if (clip.passes(q)) g_dot_q -= static_cast<double>(t[c0 + j] / clip(q)) * static_cast<double>(q);
+            }
+        }
     }
     if (g) {
         const double scale = k / sum;
@@ -191,17 +258,22 @@ double sparse_categorical_crossentropy_logits(std::ptrdiff_t label, const T* x, 
     }
     const T m = row_max(x, n);
     const T x_label = x[label];  // read before g (possibly x) is written
+    T e_label = T(0);
     double sum_exp = 0.0;
-    for (std::ptrdiff_t c = 0; c < n; ++c) {
-        const T e = std::exp(x[c] - m);
-        sum_exp += static_cast<double>(e);
-        if (g) g[c] = e;
+    T e[kChunk];
+    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const std::ptrdiff_t len = chunk_length(c0, n);
+        sum_exp += shifted_exp_chunk(x + c0, m, e, len);
+        if (label >= c0 && label < c0 + len) e_label = e[label - c0];
+        if (g) {
+            for (std::ptrdiff_t j = 0; j < len; ++j) g[c0 + j] = e[j];
+        }
     }
     if (g) {
         const T inv = static_cast<T>(1.0 / sum_exp);
         const T gk = static_cast<T>(k);
         for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = g[c] * inv * gk;
-        g[label] = (std::exp(x_label - m) * inv - T(1)) * gk;
+        g[label] = (e_label * inv - T(1)) * gk;
     }
     return (static_cast<double>(m) - static_cast<double>(x_label)) + std::log(sum_exp);
 }
@@ -214,8 +286,7 @@ double sparse_categorical_crossentropy(std::ptrdiff_t label, const T* x, T* g, s
         return NAN;
     }
     const ProbabilityClip<T> clip;
-    double sum = 0.0;
-    for (std::ptrdiff_t c = 0; c < n; ++c) sum += static_cast<double>(x[c]);
+    const double sum = sum_in_double(x, n);
     const T q = x[label] / static_cast<T>(sum);
     const T qc = clip(q);
     if (g) {

@@ -135,6 +135,29 @@ def test_value_and_gradient_match_reference(rng, kind, from_logits, dtype, weigh
     np.testing.assert_allclose(grad, fd, rtol=gtol, atol=gtol * np.abs(fd).max())
 
 
+@pytest.mark.parametrize("kind,from_logits", CASES)
+def test_float32_on_every_simd_path(isa, rng, kind, from_logits):
+    # exp and log come from nn/vmath (one implementation per SIMD path); rows
+    # longer than one 256-value chunk exercise the chunking.
+    for shape in [(3, 2, 5), (4, 300)]:
+        y_true, y_pred = make_problem(rng, kind, shape, np.float32, from_logits)
+        w = rng.uniform(0.1, 2.0, size=shape[0]).astype(np.float32)
+        value, grad = call_loss(kind, y_true, y_pred, w, from_logits)
+        assert value == pytest.approx(reference(kind, y_true, y_pred, w, from_logits), rel=2e-6)
+        y64 = y_true if kind.startswith("sparse") else y_true.astype(np.float64)
+        _, grad64 = call_loss(kind, y64, y_pred.astype(np.float64), w.astype(np.float64), from_logits)
+        np.testing.assert_allclose(grad, grad64, rtol=2e-5, atol=2e-5 * np.abs(grad64).max())
+
+
+def test_binary_crossentropy_logits_keeps_tiny_losses_accurate():
+    # t = 1, x large: the loss is log1p(exp(-x)) ~ exp(-x), far below float32's
+    # epsilon relative to 1; log(1 + e) alone would lose it.
+    x = np.array([[8.0, 12.0, 16.0, 30.0]], np.float32)
+    value = _core.loss("binary_crossentropy", np.ones_like(x), x, from_logits=True)
+    expected = np.mean(np.log1p(np.exp(-x.astype(np.float64))))
+    assert value == pytest.approx(expected, rel=1e-5)
+
+
 @pytest.mark.parametrize("delta", [0.5, 2.0])
 def test_huber_delta(rng, delta):
     y_true = rng.normal(size=(6, 5))
