@@ -30,9 +30,6 @@ double block_sum_of_squares(const T* x, std::ptrdiff_t begin, std::ptrdiff_t end
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-// Columns per chunk of column_sums: one chunk's double accumulators stay in L1.
-constexpr std::ptrdiff_t kColumnChunk = 512;
-
 }  // namespace
 
 template <class T>
@@ -42,29 +39,7 @@ double sum_of_squares(const T* x, std::ptrdiff_t n) {
     });
 }
 
-template <class T>
-void column_sums(const T* x, std::ptrdiff_t rows, std::ptrdiff_t cols, T* out) {
-    const std::ptrdiff_t chunks = fixed_block_count(cols, kColumnChunk);
-    // Parallel over column chunks only when each has real work.
-    const std::ptrdiff_t grain = rows * kColumnChunk >= 65536 ? 1 : chunks;
-    parallel_for(chunks, grain, [&](std::ptrdiff_t c0, std::ptrdiff_t c1) {
-        double acc[kColumnChunk];
-        for (std::ptrdiff_t chunk = c0; chunk < c1; ++chunk) {
-            const std::ptrdiff_t begin = chunk * kColumnChunk;
-            const std::ptrdiff_t width = std::min(cols - begin, kColumnChunk);
-            for (std::ptrdiff_t c = 0; c < width; ++c) acc[c] = 0.0;
-            for (std::ptrdiff_t r = 0; r < rows; ++r) {
-                const T* row = x + r * cols + begin;
-                for (std::ptrdiff_t c = 0; c < width; ++c) acc[c] += static_cast<double>(row[c]);
-            }
-            for (std::ptrdiff_t c = 0; c < width; ++c) out[begin + c] = static_cast<T>(acc[c]);
-        }
-    });
-}
-
 template double sum_of_squares<float>(const float*, std::ptrdiff_t);
 template double sum_of_squares<double>(const double*, std::ptrdiff_t);
-template void column_sums<float>(const float*, std::ptrdiff_t, std::ptrdiff_t, float*);
-template void column_sums<double>(const double*, std::ptrdiff_t, std::ptrdiff_t, double*);
 
 }  // namespace pydl::nn

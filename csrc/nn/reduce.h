@@ -48,11 +48,4 @@ double blocked_sum(std::ptrdiff_t n, std::ptrdiff_t block, std::ptrdiff_t grain_
 template <class T>
 double sum_of_squares(const T* x, std::ptrdiff_t n);
 
-// out[c] = sum over r of x[r * cols + c] for a (rows, cols) row-major matrix,
-// accumulated in double in row order and rounded once to T: each output is
-// summed by one thread in a fixed order, so it is deterministic. For the bias
-// gradient of a dense layer (db = dz.sum(0)).
-template <class T>
-void column_sums(const T* x, std::ptrdiff_t rows, std::ptrdiff_t cols, T* out);
-
 }  // namespace pydl::nn
