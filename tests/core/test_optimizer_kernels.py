@@ -269,3 +269,48 @@ def test_arrays_must_not_share_memory():
     with pytest.raises(ValueError, match="m and v"):
         _core.adam_step(np.zeros(3), np.zeros(3), buf[:3], buf[:3], lr=0.1, beta_1=0.9, beta_2=0.999,
                         epsilon=1e-7, step=1)
+
+
+# ---------------------------------------------------------------------------
+# An independent implementation: torch.optim (optional). Epsilon sits in a
+# different place in torch (outside the square root, or unscaled by the bias
+# correction), so it is made negligible; momentum conventions differ by the
+# factor lr, which cancels for a constant learning rate.
+
+TORCH_CASES = [
+    ("sgd", dict(lr=0.1, momentum=0.9), dict(lr=0.1, momentum=0.9)),
+    ("sgd", dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("adagrad", dict(lr=0.1, epsilon=1e-14), dict(lr=0.1, eps=1e-14, initial_accumulator_value=0.1)),
+    ("rmsprop", dict(lr=0.01, rho=0.9, momentum=0.5, epsilon=1e-14, centered=True),
+     dict(lr=0.01, alpha=0.9, momentum=0.5, eps=1e-14, centered=True)),
+    ("adam", dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-14),
+     dict(lr=0.01, betas=(0.9, 0.999), eps=1e-14)),
+    ("adam", dict(lr=0.01, beta_1=0.9, beta_2=0.99, epsilon=1e-14),
+     dict(lr=0.01, betas=(0.9, 0.99), eps=1e-14, amsgrad=True)),
+    ("adamw", dict(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-14, weight_decay=0.05),
+     dict(lr=0.01, betas=(0.9, 0.999), eps=1e-14, weight_decay=0.05)),
+]
+
+
+@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[2].values()))}")
+def test_matches_torch_optim(rng, case):
+    torch = pytest.importorskip("torch")
+    kind, ours, theirs = case
+    shape = (13, 5)
+    w = rng.normal(size=shape)
+    param = torch.nn.Parameter(torch.tensor(w.copy()))
+    optimizer_class = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
+                       "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+                       "adamw": torch.optim.AdamW}[kind]
+    optimizer = optimizer_class([param], **theirs)
+    if kind == "adamw":
+        kind = "adam"
+    names = {"sgd": ("m",), "adagrad": ("acc",), "rmsprop": ("v", "mom", "mg"),
+             "adam": ("m", "v", "vhat") if theirs.get("amsgrad") else ("m", "v")}[kind]
+    slots = {name: np.full(shape, 0.1 if name == "acc" else 0.0) for name in names}
+    for t in range(1, 7):
+        g = rng.normal(size=shape)
+        core_step(kind, w, g, slots, ours, t)
+        param.grad = torch.tensor(g)
+        optimizer.step()
+    np.testing.assert_allclose(w, param.detach().numpy(), rtol=1e-9, atol=1e-12)
