@@ -105,6 +105,8 @@ class Optimizer:
         self._built_variables: list = []
         self._index: dict[int, int] = {}
         self._slots: list[list[np.ndarray]] = []  # _slots[k][i]: slot kind k of variable i
+        self._arrays: list[np.ndarray] = []
+        self._slots_of: list[list[np.ndarray]] = []
         self._decay_excluded_ids: set[int] = set()
         self._decay_excluded_names: list[str] = []
 
@@ -152,6 +154,9 @@ class Optimizer:
         self._slots = [
             [np.full(a.shape, initial, dtype=a.dtype) for a in arrays] for _, initial in self._slot_specs()
         ]
+        # Per variable: its array (re-checked each step by identity) and its slots, for the step loop.
+        self._arrays = arrays
+        self._slots_of = [[kind[i] for kind in self._slots] for i in range(len(variables))]
         self.built = True
 
     def slots(self, variable) -> dict[str, np.ndarray]:
@@ -240,7 +245,15 @@ class Optimizer:
             i = self._position(v)
             if g is None:
                 continue
-            w = _array_of(v)
+            w = self._arrays[i]
+            if (v if isinstance(v, np.ndarray) else getattr(v, "value", None)) is not w:
+                new = _array_of(v)  # the variable was given a new array since the build
+                if new.shape != w.shape:
+                    raise ValueError(
+                        f"{_variable_name(v)}: shape changed from {w.shape} to {new.shape} after the "
+                        "optimizer was built"
+                    )
+                w = self._arrays[i] = new
             g = np.ascontiguousarray(np.asarray(g, dtype=w.dtype))
             if g.shape != w.shape:
                 raise ValueError(
@@ -254,8 +267,8 @@ class Optimizer:
         global_scale = self._global_clip_scale([g for _, _, _, g in work])
         for i, v, w, g in work:
             scale = self._norm_clip_scale(g) if self.clipnorm is not None else global_scale
-            slots = [kind[i] for kind in self._slots]
-            self._update_step(w, g, slots, lr, grad_scale=scale, clip_value=clip_value, weight_decay=self._decay_for(v))
+            self._update_step(w, g, self._slots_of[i], lr, grad_scale=scale, clip_value=clip_value,
+                              weight_decay=self._decay_for(v))
         self.iterations += 1
         return self.iterations
 
