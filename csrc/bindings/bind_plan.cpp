@@ -218,7 +218,9 @@ public:
             }
             plan::TensorState ts;
             for (int s = 0; s < 3; ++s) {
-                if (!used[s]) continue;
+                // adam's slot 2 (vhat) is optional: given means amsgrad, as in _core.adam_step.
+                const bool optional = r.kind == nn::OptimizerKind::adam && s == 2;
+                if (!used[s] && !(optional && !t[s].is_none())) continue;
                 const std::string sname = name + "[" + std::to_string(s) + "]";
                 if (t[s].is_none()) {
                     throw py::value_error(sname + ": expected the optimizer slot array, received None");

@@ -1,0 +1,290 @@
+"""_core.TrainPlan against the GradientTape path, bit for bit, and against float64 math."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pydl
+from pydl import _core, optimizers
+from pydl.models import _plan
+
+from conftest import num_threads
+from .tape_reference import tape_steps
+
+
+def make_layers(rng, in_features, layers):
+    """Plan layer tuples with fresh float32 weights: ('dense', units, act[, use_bias]) or
+    ('activation', act, alpha)."""
+    out, features = [], in_features
+    for spec in layers:
+        if spec[0] == "dense":
+            units, act = spec[1], spec[2]
+            use_bias = spec[3] if len(spec) > 3 else True
+            w = (rng.standard_normal((features, units)) / np.sqrt(features)).astype(np.float32)
+            b = (0.1 * rng.standard_normal(units)).astype(np.float32) if use_bias else None
+            alpha = {"leaky_relu": 0.2, "elu": 1.0}.get(act, 0.0)
+            out.append(("dense", w, b, act, alpha))
+            features = units
+        else:
+            out.append(spec)
+    return out
+
+
+def weights_of(layers):
+    arrays = []
+    for spec in layers:
+        if spec[0] == "dense":
+            arrays.append(spec[1])
+            if spec[2] is not None:
+                arrays.append(spec[2])
+    return arrays
+
+
+def copy_layers(layers):
+    return [(s[0], s[1].copy(), None if s[2] is None else s[2].copy(), s[3], s[4])
+            if s[0] == "dense" else s for s in layers]
+
+
+def build_plan(layers, optimizer, loss, max_batch, in_features, from_logits=False, delta=1.0):
+    variables = [pydl.Variable(a) for a in weights_of(layers)]
+    # The plan works on the Variables' own arrays.
+    it = iter(variables)
+    bound = []
+    for s in layers:
+        if s[0] == "dense":
+            w = next(it).value
+            b = next(it).value if s[2] is not None else None
+            bound.append(("dense", w, b, s[3], s[4]))
+        else:
+            bound.append(s)
+    optimizer.build(variables)
+    kind, hyper, slot_of = _plan._optimizer_spec(optimizer)
+    state = [slot_of(optimizer.slots(v)) + (float(optimizer._decay_for(v)),) for v in variables]
+    core = _core.TrainPlan(in_features, bound, loss, kind, state, max_batch,
+                           from_logits=from_logits, delta=delta, **hyper)
+    return core, variables
+
+
+def run_plan(core, optimizer, x, y, indices, batch, steps, first=0, sample_weight=None):
+    lr = np.array([optimizer.learning_rate] * steps, np.float64)
+    if callable(optimizer._learning_rate):
+        lr = np.array([optimizer._learning_rate(optimizer.iterations + j) for j in range(steps)])
+    losses = np.empty(steps, np.float32)
+    rows = min(len(indices), first + steps * batch) - first
+    predictions = np.empty((rows, core.output_features), np.float32)
+    core.run(x, y, indices, first, batch, steps, lr, optimizer.iterations, losses,
+             sample_weight=sample_weight, predictions=predictions)
+    optimizer.iterations += steps
+    return losses, predictions
+
+
+def targets(rng, loss, n, out):
+    if loss == "sparse_categorical_crossentropy":
+        return rng.integers(0, out, n).astype(np.int64)
+    if loss == "categorical_crossentropy":
+        return np.eye(out, dtype=np.float32)[rng.integers(0, out, n)]
+    if loss == "binary_crossentropy":
+        return (rng.random((n, out)) < 0.5).astype(np.float32)
+    return rng.standard_normal((n, out)).astype(np.float32)
+
+
+CASES = {
+    "sgd-momentum-relu-softmax-sparse": (
+        [("dense", 13, "relu"), ("dense", 5, "softmax")],
+        "sparse_categorical_crossentropy", lambda: optimizers.SGD(0.1, momentum=0.9), {}),
+    "adam-tanh-activation-softmax-categorical": (
+        [("dense", 11, "tanh"), ("dense", 4, "linear"), ("activation", "softmax", 0.0)],
+        "categorical_crossentropy", lambda: optimizers.Adam(0.01), {}),
+    "rmsprop-centered-sigmoid-bce-weighted": (
+        [("dense", 9, "selu"), ("dense", 3, "sigmoid")], "binary_crossentropy",
+        lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True), {"weighted": True}),
+    "adagrad-gelu-mse": (
+        [("dense", 10, "gelu"), ("dense", 2, "linear")], "mse",
+        lambda: optimizers.Adagrad(0.05), {}),
+    "sgd-nesterov-clipnorm-elu-huber": (
+        [("dense", 8, "elu"), ("dense", 3, "linear")], "huber",
+        lambda: optimizers.SGD(0.05, momentum=0.8, nesterov=True, clipnorm=0.5),
+        {"delta": 0.7}),
+    "adamw-amsgrad-globalclip-leaky-softmax-mse": (
+        [("dense", 12, "leaky_relu", False), ("activation", "silu", 0.0), ("dense", 4, "softmax")],
+        "mse", lambda: optimizers.AdamW(0.01, amsgrad=True, global_clipnorm=0.3), {}),
+    "rmsprop-clipvalue-softplus-mae": (
+        [("dense", 6, "softplus"), ("dense", 2, "linear")], "mae",
+        lambda: optimizers.RMSprop(0.01, clipvalue=0.01), {}),
+    "sgd-schedule-logits-sparse": (
+        [("dense", 7, "relu"), ("dense", 4, "linear")], "sparse_categorical_crossentropy",
+        lambda: optimizers.SGD(optimizers.schedules.ExponentialDecay(0.1, 3, 0.5)),
+        {"from_logits": True}),
+    "adam-sigmoid-activation-bce": (
+        [("dense", 5, "linear"), ("activation", "relu", 0.0), ("dense", 1, "linear"),
+         ("activation", "sigmoid", 0.0)], "binary_crossentropy",
+        lambda: optimizers.Adam(0.02, weight_decay=0.01), {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_plan_matches_tape_bitwise(case, isa):
+    spec, loss, make_opt, opts = CASES[case]
+    rng = np.random.default_rng(7)
+    n, in_features, batch = 45, 6, 8  # 6 batches, the last of 5 rows
+    layers = make_layers(rng, in_features, spec)
+    out = [s for s in layers if s[0] == "dense"][-1][1].shape[1]
+    x = rng.standard_normal((n, in_features)).astype(np.float32)
+    y = targets(rng, loss, n, out)
+    sw = rng.random(n).astype(np.float32) if opts.get("weighted") else None
+    extra = {k: v for k, v in opts.items() if k in ("from_logits", "delta")}
+    indices = rng.permutation(n).astype(np.int64)
+    steps = 6
+
+    tape_vars = [pydl.Variable(a) for a in weights_of(layers)]
+    tape_opt = make_opt()
+    tape_losses, tape_pred = tape_steps(layers, tape_vars, tape_opt, loss, x, y, indices, batch,
+                                        steps, sample_weight=sw, **extra)
+
+    plan_opt = make_opt()
+    core, plan_vars = build_plan(copy_layers(layers), plan_opt, loss, batch, in_features, **extra)
+    # Two calls of 4 and 2 steps: the execution size must not matter.
+    l1, p1 = run_plan(core, plan_opt, x, y, indices, batch, 4, 0, sw)
+    l2, p2 = run_plan(core, plan_opt, x, y, indices, batch, 2, 32, sw)
+
+    np.testing.assert_array_equal(np.concatenate([l1, l2]), tape_losses)
+    np.testing.assert_array_equal(np.concatenate([p1, p2]), tape_pred)
+    for a, b in zip(plan_vars, tape_vars):
+        np.testing.assert_array_equal(a.value, b.value)
+    for a, b in zip(plan_opt.variables, tape_opt.variables):
+        np.testing.assert_array_equal(a, b)
+    assert core.fused_loss == (loss.endswith("crossentropy") and not extra.get("from_logits")
+                               and spec[-1][2 if spec[-1][0] == "dense" else 1]
+                               in ("softmax", "sigmoid"))
+
+
+def test_plan_same_bits_at_1_and_2_threads():
+    rng = np.random.default_rng(3)
+    n, batch = 200, 64
+    layers = make_layers(rng, 300, [("dense", 256, "relu"), ("dense", 10, "softmax")])
+    x = rng.standard_normal((n, 300)).astype(np.float32)
+    y = rng.integers(0, 10, n).astype(np.int64)
+    indices = rng.permutation(n).astype(np.int64)
+    results = []
+    for threads in (1, 2):
+        opt = optimizers.Adam(0.01)
+        core, variables = build_plan(copy_layers(layers), opt, "sparse_categorical_crossentropy",
+                                     batch, 300)
+        with num_threads(threads):
+            losses, _ = run_plan(core, opt, x, y, indices, batch, 4)
+        results.append((losses, [v.value.copy() for v in variables]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_sgd_step_matches_float64_math():
+    """Plain SGD, relu + softmax + sparse cross-entropy: the update written out in NumPy."""
+    rng = np.random.default_rng(11)
+    n, d, h, c = 16, 5, 7, 3
+    layers = make_layers(rng, d, [("dense", h, "relu"), ("dense", c, "softmax")])
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = rng.integers(0, c, n).astype(np.int64)
+    w1, b1, w2, b2 = (a.astype(np.float64) for a in weights_of(layers))
+    z1 = x @ w1 + b1
+    a1 = np.maximum(z1, 0)
+    z2 = a1 @ w2 + b2
+    p = np.exp(z2 - z2.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(n), y]))
+    dz2 = (p - np.eye(c)[y]) / n
+    dw2, db2 = a1.T @ dz2, dz2.sum(0)
+    dz1 = (dz2 @ w2.T) * (z1 > 0)
+    dw1, db1 = x.T @ dz1, dz1.sum(0)
+    lr = 0.5
+    expected = [w1 - lr * dw1, b1 - lr * db1, w2 - lr * dw2, b2 - lr * db2]
+
+    opt = optimizers.SGD(lr)
+    core, variables = build_plan(copy_layers(layers), opt, "sparse_categorical_crossentropy", n, d)
+    losses, _ = run_plan(core, opt, x, y, np.arange(n, dtype=np.int64), n, 1)
+    assert losses[0] == pytest.approx(loss, rel=1e-5)
+    for v, e in zip(variables, expected):
+        np.testing.assert_allclose(v.value, e, rtol=1e-5, atol=1e-6)
+
+
+def test_plan_learns_xor():
+    rng = np.random.default_rng(0)
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([[0], [1], [1], [0]], np.float32)
+    layers = make_layers(rng, 2, [("dense", 8, "tanh"), ("dense", 1, "sigmoid")])
+    opt = optimizers.Adam(0.05)
+    core, variables = build_plan(layers, opt, "binary_crossentropy", 4, 2)
+    indices = np.tile(np.arange(4, dtype=np.int64), 1)
+    for _ in range(300):
+        losses, pred = run_plan(core, opt, x, y, indices, 4, 1)
+    assert losses[-1] < 0.05
+    np.testing.assert_array_equal(pred > 0.5, y > 0.5)
+
+
+# -- argument checks ---------------------------------------------------------------------
+@pytest.fixture
+def small_plan():
+    rng = np.random.default_rng(1)
+    layers = make_layers(rng, 4, [("dense", 3, "relu"), ("dense", 2, "softmax")])
+    opt = optimizers.SGD(0.1)
+    core, variables = build_plan(layers, opt, "sparse_categorical_crossentropy", 8, 4)
+    x = rng.standard_normal((10, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 10).astype(np.int64)
+    return core, x, y
+
+
+def _run(core, x, y, indices=None, first=0, batch=4, steps=1, lr=None, losses=None, **kw):
+    indices = np.arange(len(x), dtype=np.int64) if indices is None else indices
+    lr = np.full(steps, 0.1) if lr is None else lr
+    losses = np.empty(steps, np.float32) if losses is None else losses
+    core.run(x, y, indices, first, batch, steps, lr, 0, losses, **kw)
+
+
+def test_run_rejects_bad_arguments(small_plan):
+    core, x, y = small_plan
+    with pytest.raises(TypeError, match="x: expected dtype float32"):
+        _run(core, x.astype(np.float64), y)
+    with pytest.raises(ValueError, match=r"x: expected an array of shape \(samples, 4\)"):
+        _run(core, x[:, :3].copy(), y)
+    with pytest.raises(ValueError, match="y: expected class indices of shape"):
+        _run(core, x, y[:5])
+    with pytest.raises(TypeError, match="y: expected int32 or int64"):
+        _run(core, x, y.astype(np.float32))
+    with pytest.raises(ValueError, match=r"y: expected class indices in \[0, 2\)"):
+        _run(core, x, np.full(10, 2, np.int64))
+    with pytest.raises(ValueError, match=r"indices: expected sample positions in \[0, 10\)"):
+        _run(core, x, y, indices=np.array([0, 1, 10, 2], np.int64))
+    with pytest.raises(ValueError, match=r"batch_size: expected an int in \[1, 8\]"):
+        _run(core, x, y, batch=9)
+    with pytest.raises(ValueError, match="first: expected every one of the 3 steps"):
+        _run(core, x, y, steps=3, batch=4, first=2)
+    with pytest.raises(ValueError, match="learning_rates: expected shape"):
+        _run(core, x, y, lr=np.full(2, 0.1))
+    with pytest.raises(ValueError, match="predictions: expected shape"):
+        _run(core, x, y, predictions=np.empty((3, 2), np.float32))
+    with pytest.raises(ValueError, match="sample_weight: expected shape"):
+        _run(core, x, y, sample_weight=np.ones(3, np.float32))
+
+
+def test_constructor_rejects_bad_layers():
+    w = np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match=r"layers\[0\] kernel: expected shape"):
+        _core.TrainPlan(5, [("dense", w, None, "relu", 0.0)], "mse", "sgd",
+                        [(None, None, None, 0.0)], 4)
+    with pytest.raises(ValueError, match=r"layers\[0\] activation: expected one of"):
+        _core.TrainPlan(4, [("dense", w, None, "nope", 0.0)], "mse", "sgd",
+                        [(None, None, None, 0.0)], 4)
+    with pytest.raises(ValueError, match="state: expected one"):
+        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "sgd", [], 4)
+    with pytest.raises(ValueError, match=r"state\[0\]\[0\]: expected the optimizer slot"):
+        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "adam",
+                        [(None, None, None, 0.0)], 4)
+    with pytest.raises(ValueError, match="loss: expected one of"):
+        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "hinge", "sgd",
+                        [(None, None, None, 0.0)], 4)
+    with pytest.raises(ValueError, match="share memory"):
+        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "sgd",
+                        [(w, None, None, 0.0)], 4, momentum=0.9)
+    with pytest.raises(ValueError, match="at least one 'dense' layer"):
+        _core.TrainPlan(4, [("activation", "relu", 0.0)], "mse", "sgd", [], 4)
