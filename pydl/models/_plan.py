@@ -11,11 +11,12 @@ Both paths call the same kernels with the same arguments in the same order, so
 they give bitwise identical weights, losses and metrics (tests/plan). Steps per
 call: ``steps_per_execution`` when callbacks watch batches or a progress bar is
 drawn (their batch hooks then run once per call, as in Keras); otherwise as many
-as fit in a bounded output buffer, since nothing can tell the difference.
+as fit in a bounded prediction buffer, since nothing can tell the difference.
 
-    reason = plan_reason(model)     # None when the model can take the plan
-    plan = plan_for(model, x, y, sample_weight, batch_size)   # None: use the tape
-    last_step = run_epoch(model, plan, order, steps, callback_list, batch_hooks, progbar)
+The trainer asks ``train_step_factory(model)`` (registered below) for its step
+when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
+``step.run_epoch(...)`` that fit calls for a whole epoch) or None for the tape.
+``plan_reason(model)`` says why a model takes the tape; ``disabled()`` forces it.
 """
 
 from __future__ import annotations
@@ -164,24 +165,24 @@ def plan_reason(model):
 class FusedPlan:
     """A ``_core.TrainPlan`` over a model's arrays, with its reusable call buffers."""
 
-    def __init__(self, core, key, variables, optimizer, batch_size: int):
+    def __init__(self, core, key, optimizer):
         self.core = core
         self.key = key
-        self.variables = variables
         self.optimizer = optimizer
-        self.batch_size = batch_size
-        self._steps_cap = 0
+        self._rows = 0
         self._lr = self._losses = self._predictions = None
+        self._arange = np.arange(core.max_batch, dtype=np.int64)
 
-    def buffers(self, steps: int):
-        """(learning rates, losses, predictions) of `steps` steps: views of arrays kept."""
-        if steps > self._steps_cap:
-            self._steps_cap = steps
+    def buffers(self, steps: int, rows: int):
+        """(learning rates, losses, predictions) for `steps` steps of `rows` rows in all:
+        views of arrays kept between calls."""
+        if self._lr is None or steps > self._lr.shape[0]:
             self._lr = np.empty(steps, np.float64)
             self._losses = np.empty(steps, np.float32)
-            self._predictions = np.empty((steps * self.batch_size, self.core.output_features),
-                                         np.float32)
-        return self._lr[:steps], self._losses[:steps], self._predictions
+        if rows > self._rows:
+            self._rows = rows
+            self._predictions = np.empty((rows, self.core.output_features), np.float32)
+        return self._lr[:steps], self._losses[:steps], self._predictions[:rows]
 
     def learning_rates(self, out: np.ndarray) -> np.ndarray:
         """The rate of each step: a schedule is evaluated at each step's iteration count."""
@@ -195,8 +196,18 @@ class FusedPlan:
             out.fill(rate)
         return out
 
+    def run(self, x, y, sw, indices, first: int, batch: int, steps: int):
+        """Runs the steps; returns (losses, predictions) views, valid until the next call."""
+        rows = min(indices.shape[0], first + steps * batch) - first
+        lr, losses, predictions = self.buffers(steps, rows)
+        self.core.run(x, y, indices, first, batch, steps, self.learning_rates(lr),
+                      self.optimizer.iterations, losses, sample_weight=sw,
+                      predictions=predictions)
+        self.optimizer.iterations += steps
+        return losses, predictions
 
-def _plan_key(layers, loss, opt_kind, hyper, state, batch_size):
+
+def _plan_key(layers, loss, opt_kind, hyper, state):
     """What a cached plan must match: every array by identity, every setting by value."""
     def ident(a):
         return None if a is None else id(a)
@@ -207,98 +218,147 @@ def _plan_key(layers, loss, opt_kind, hyper, state, batch_size):
     return (layer_key, loss, opt_kind, tuple(sorted(hyper.items())), state_key)
 
 
+def _data_fits(plan_core, loss_kind, x, y, sw) -> bool:
+    """Whether fit's converted data is what the plan reads (else the tape takes it)."""
+    if x.dtype != np.float32 or not x.flags.c_contiguous or x.ndim < 2:
+        return False
+    if sw is not None and (sw.dtype != np.float32 or not sw.flags.c_contiguous):
+        return False
+    if not y.flags.c_contiguous or y.shape[0] != x.shape[0]:
+        return False
+    if loss_kind == "sparse_categorical_crossentropy":
+        return y.dtype in (np.int64, np.int32) and y.size == y.shape[0]
+    return y.dtype == np.float32 and y.size == y.shape[0] * plan_core.output_features
+
+
 def plan_for(model, x, y, sample_weight, batch_size: int):
     """The model's plan for this data, built or reused, or None when fit must use the tape."""
     if plan_reason(model) is not None:
-        return None
-    if x.dtype != np.float32 or not x.flags.c_contiguous:
-        return None
-    if sample_weight is not None and (sample_weight.dtype != np.float32
-                                      or not sample_weight.flags.c_contiguous):
         return None
     kind, from_logits, delta = _loss_spec(model._loss_fn)
     opt = model.optimizer
     opt_kind, hyper, slot_of = _optimizer_spec(opt)
     layers, variables = _layer_specs(model)
-    out = layers[-1][1].shape[1] if layers[-1][0] == "dense" else None
-    for spec in reversed(layers):
-        if spec[0] == "dense":
-            out = spec[1].shape[1]
-            break
-    if kind == "sparse_categorical_crossentropy":
-        if y.dtype not in (np.int64, np.int32) or y.size != y.shape[0]:
-            return None
-    elif y.dtype != np.float32 or y.size != y.shape[0] * out:
-        return None
-    if not y.flags.c_contiguous:
-        return None
     if not opt.built:
         opt.build(variables)  # what apply_gradients does on its first call
     state = []
     for v in variables:
         s = slot_of(opt.slots(v))
         state.append((s[0], s[1], s[2], float(opt._decay_for(v))))
-    key = _plan_key(layers, (kind, from_logits, delta), opt_kind, hyper, state, batch_size)
-    cached = getattr(model, "_fused_plan", None)
-    if cached is not None and cached.key == key and cached.optimizer is opt \
-            and batch_size <= cached.core.max_batch:
-        cached.batch_size = batch_size
-        cached._steps_cap = 0  # buffers are sized for the batch size
-        return cached
-    core = _core.TrainPlan(
-        int(np.prod(x.shape[1:], dtype=np.int64)), layers, kind, opt_kind, state, batch_size,
-        from_logits=from_logits, delta=delta, **hyper)
-    plan = FusedPlan(core, key, variables, opt, batch_size)
-    model._fused_plan = plan
+    key = _plan_key(layers, (kind, from_logits, delta), opt_kind, hyper, state)
+    plan = getattr(model, "_fused_plan", None)
+    if plan is None or plan.key != key or plan.optimizer is not opt \
+            or batch_size > plan.core.max_batch:
+        in_features = int(np.prod(x.shape[1:], dtype=np.int64)) if x.ndim >= 2 else 0
+        if in_features != layers_input_features(layers):
+            return None
+        core = _core.TrainPlan(in_features, layers, kind, opt_kind, state, batch_size,
+                               from_logits=from_logits, delta=delta, **hyper)
+        plan = FusedPlan(core, key, opt)
+        model._fused_plan = plan
+    if not _data_fits(plan.core, kind, x, y, sample_weight):
+        return None
     return plan
 
 
-# -- one epoch ------------------------------------------------------------------------
-def run_epoch(model, plan: FusedPlan, x, y, sw, order, steps: int, callback_list,
-              batch_hooks: bool, progbar) -> int:
-    """Runs ``steps`` training steps of one epoch on the plan, as fit's tape loop would.
+def layers_input_features(layers) -> int:
+    for spec in layers:
+        if spec[0] == "dense":
+            return spec[1].shape[0]
+    return -1
 
-    Returns the index of the last step run (fit may stop early).
+
+# -- fit's train step ---------------------------------------------------------------------
+class PlanStep:
+    """The train step of a model that takes the plan.
+
+    ``step(x, y, sample_weight) -> (loss, y_pred)`` runs one batch (train_on_batch);
+    ``run_epoch`` runs fit's epoch in executions of several steps.
     """
-    batch = plan.batch_size
-    n = x.shape[0]
-    indices = order if order is not None else np.arange(n, dtype=np.int64)
-    if indices.dtype != np.int64:
-        indices = indices.astype(np.int64)
-    observed = batch_hooks or (progbar is not None and progbar._dynamic) or model.stop_training
-    if observed:
-        per_call = 1 if model.stop_training else model.steps_per_execution
-    else:
-        per_call = max(1, _MAX_PREDICTION_VALUES // (batch * plan.core.output_features))
-    per_call = min(per_call, steps)
-    with_metrics = bool(model._metrics)
-    step = 0
-    while step < steps:
-        count = min(per_call, steps - step)
-        if batch_hooks:
-            callback_list.on_train_batch_begin(step)
-        lr, losses, predictions = plan.buffers(count)
-        first = step * batch
-        rows_total = min(n, first + count * batch) - first
-        predictions = predictions[:rows_total]
-        plan.core.run(x, y, indices, first, batch, count, plan.learning_rates(lr),
-                      plan.optimizer.iterations, losses, sample_weight=sw,
-                      predictions=predictions)
-        plan.optimizer.iterations += count
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x, y, sample_weight):
+        model = self.model
+        x = np.ascontiguousarray(x)
+        plan = plan_for(model, x, y, sample_weight, x.shape[0])
+        if plan is None:
+            return model._tape_train_step(x, y, sample_weight)
+        rows = x.shape[0]
+        losses, predictions = plan.run(x, y, sample_weight, plan._arange[:rows], 0, rows, 1)
+        return float(losses[0]), predictions.copy()
+
+    def run_epoch(self, x, y, sw, order, batch_size: int, steps: int, callback_list,
+                  batch_hooks: bool, progbar) -> int:
+        """Runs ``steps`` training steps of one epoch as fit's tape loop would, on the
+        plan; returns the index of the last step run (fit may stop early)."""
+        model = self.model
+        n = x.shape[0]
+        indices = np.arange(n, dtype=np.int64) if order is None else order.astype(np.int64,
+                                                                                   copy=False)
+        plan = plan_for(model, x, y, sw, batch_size)
+        observed = batch_hooks or progbar is not None or model.stop_training
+        if plan is None or model.stop_training:
+            per_call = 1
+        elif observed:
+            per_call = model.steps_per_execution
+        else:  # nothing watches single steps: as many as the prediction buffer bounds
+            per_call = max(1, _MAX_PREDICTION_VALUES // (batch_size * plan.core.output_features))
+        per_call = min(per_call, steps)
+        with_metrics = bool(model._metrics)
+        step = 0
+        while step < steps:
+            count = min(per_call, steps - step)
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step)
+            first = step * batch_size
+            if plan is None:
+                losses, predictions = self._tape_steps(x, y, sw, indices, first, batch_size,
+                                                       count)
+            else:
+                losses, predictions = plan.run(x, y, sw, indices, first, batch_size, count)
+            rows_total = predictions.shape[0]
+            for j in range(count):
+                r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
+                pred = predictions[r0:r1]
+                if with_metrics:  # the metrics see exactly the tape path's batch
+                    rows = indices[first + r0:first + r1]
+                    model._update_metrics(float(losses[j]), y[rows], pred,
+                                          None if sw is None else sw[rows])
+                else:  # only the row count of y is read without metrics
+                    model._update_metrics(float(losses[j]), pred, pred, None)
+            step += count
+            if batch_hooks:
+                callback_list.on_train_batch_end(step - 1, logs=model._logs())
+            if progbar is not None and progbar.due():
+                progbar.update(step, model._logs())
+            if model.stop_training:
+                break
+        return step - 1
+
+    def _tape_steps(self, x, y, sw, indices, first, batch_size, count):
+        """Data the plan cannot read (never from fit's own conversions): tape steps."""
+        losses, predictions = [], []
         for j in range(count):
-            r0 = j * batch
-            r1 = min(r0 + batch, rows_total)
-            yb = swb = None
-            if with_metrics:  # metrics see exactly the tape path's batch
-                rows = indices[first + r0:first + r1]
-                yb = y[rows]
-                swb = None if sw is None else sw[rows]
-            model._update_metrics(float(losses[j]), yb, predictions[r0:r1], swb)
-        step += count
-        if batch_hooks:
-            callback_list.on_train_batch_end(step - 1, model._logs())
-        if progbar is not None and progbar._dynamic:
-            progbar.update(step, model._logs())
-        if model.stop_training:
-            break
-    return step - 1
+            rows = indices[first + j * batch_size:first + (j + 1) * batch_size]
+            loss, pred = self.model._tape_train_step(x[rows], y[rows],
+                                                     None if sw is None else sw[rows])
+            losses.append(loss)
+            predictions.append(pred)
+        return losses, np.concatenate(predictions)
+
+
+def train_step_factory(model):
+    """Registered with the trainer: a PlanStep for a model that takes the plan, else None."""
+    return PlanStep(model) if plan_reason(model) is None else None
+
+
+def _register() -> None:
+    from . import trainer
+
+    if train_step_factory not in trainer._TRAIN_STEP_FACTORIES:
+        trainer.register_train_step_factory(train_step_factory)
+
+
+_register()
