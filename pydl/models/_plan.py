@@ -13,7 +13,7 @@ call: ``steps_per_execution`` when callbacks watch batches or a progress bar is
 drawn (their batch hooks then run once per call, as in Keras); otherwise as many
 as fit in a bounded prediction buffer, since nothing can tell the difference.
 
-The trainer asks ``train_step_factory(model)`` (registered below) for its step
+The trainer asks ``train_step_factory(model)`` (see ``register``) for its step
 when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
 ``step.run_epoch(...)`` that fit calls for a whole epoch) or None for the tape.
 ``plan_reason(model)`` says why a model takes the tape; ``disabled()`` forces it.
@@ -143,22 +143,32 @@ def _layer_specs(model):
     trainable = model.trainable_weights
     if len(trainable) != len(variables) or any(a is not b for a, b in zip(trainable, variables)):
         return "the trainable weights are not the Dense layers' kernels and biases in order"
-    if len(model.weights) != len(variables):
-        return "the model has weights outside its Dense layers"
     return layers, variables
 
 
-def plan_reason(model):
-    """None when ``fit`` can run ``model`` on a fused plan, else why not (a str)."""
+def describe(model):
+    """(loss spec, optimizer spec, layers, variables) of a model that can take the plan,
+    or a str saying why it takes the tape."""
     if not _state["enabled"]:
         return "the plan is disabled (pydl.models._plan.disabled())"
     if getattr(model, "_loss_weight", 1.0) != 1.0:
         return "loss_weights take the tape"
-    for spec in (_loss_spec(model._loss_fn), _optimizer_spec(model.optimizer),
-                 _layer_specs(model)):
-        if isinstance(spec, str):
-            return spec
-    return None
+    loss = _loss_spec(model._loss_fn)
+    if isinstance(loss, str):
+        return loss
+    optimizer = _optimizer_spec(model.optimizer)
+    if isinstance(optimizer, str):
+        return optimizer
+    layers = _layer_specs(model)
+    if isinstance(layers, str):
+        return layers
+    return loss, optimizer, layers[0], layers[1]
+
+
+def plan_reason(model):
+    """None when ``fit`` can run ``model`` on a fused plan, else why not (a str)."""
+    description = describe(model)
+    return description if isinstance(description, str) else None
 
 
 # -- the plan ---------------------------------------------------------------------------
@@ -231,14 +241,12 @@ def _data_fits(plan_core, loss_kind, x, y, sw) -> bool:
     return y.dtype == np.float32 and y.size == y.shape[0] * plan_core.output_features
 
 
-def plan_for(model, x, y, sample_weight, batch_size: int):
-    """The model's plan for this data, built or reused, or None when fit must use the tape."""
-    if plan_reason(model) is not None:
-        return None
-    kind, from_logits, delta = _loss_spec(model._loss_fn)
+def plan_for(model, description, x, y, sample_weight, batch_size: int):
+    """The model's plan for this data, built or reused, or None when fit must use the tape.
+
+    `description` is `describe(model)`, taken when training started."""
+    (kind, from_logits, delta), (opt_kind, hyper, slot_of), layers, variables = description
     opt = model.optimizer
-    opt_kind, hyper, slot_of = _optimizer_spec(opt)
-    layers, variables = _layer_specs(model)
     if not opt.built:
         opt.build(variables)  # what apply_gradients does on its first call
     state = []
@@ -276,13 +284,14 @@ class PlanStep:
     ``run_epoch`` runs fit's epoch in executions of several steps.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, description):
         self.model = model
+        self.description = description
 
     def __call__(self, x, y, sample_weight):
         model = self.model
         x = np.ascontiguousarray(x)
-        plan = plan_for(model, x, y, sample_weight, x.shape[0])
+        plan = plan_for(model, self.description, x, y, sample_weight, x.shape[0])
         if plan is None:
             return model._tape_train_step(x, y, sample_weight)
         rows = x.shape[0]
@@ -297,7 +306,7 @@ class PlanStep:
         n = x.shape[0]
         indices = np.arange(n, dtype=np.int64) if order is None else order.astype(np.int64,
                                                                                    copy=False)
-        plan = plan_for(model, x, y, sw, batch_size)
+        plan = plan_for(model, self.description, x, y, sw, batch_size)
         observed = batch_hooks or progbar is not None or model.stop_training
         if plan is None or model.stop_training:
             per_call = 1
@@ -351,14 +360,13 @@ class PlanStep:
 
 def train_step_factory(model):
     """Registered with the trainer: a PlanStep for a model that takes the plan, else None."""
-    return PlanStep(model) if plan_reason(model) is None else None
+    description = describe(model)
+    return None if isinstance(description, str) else PlanStep(model, description)
 
 
-def _register() -> None:
+def register() -> None:
+    """Adds `train_step_factory` to the trainer's (pydl/models/__init__.py calls it)."""
     from . import trainer
 
     if train_step_factory not in trainer._TRAIN_STEP_FACTORIES:
         trainer.register_train_step_factory(train_step_factory)
-
-
-_register()
