@@ -28,7 +28,7 @@ from .. import initializers
 from ..tensor import Tensor
 from ..variable import Variable
 
-_ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size")
+_ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast")
 _name_uids: dict = {}
 
 
@@ -248,13 +248,22 @@ class Layer:
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
         return np.asarray(inputs, dtype=self.dtype)
 
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype
+
     def compute_output_shape(self, input_shape):
         raise NotImplementedError(f"{type(self).__name__} does not implement "
                                   "compute_output_shape")
 
     # -- weights --------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
-                   name: str | None = None, regularizer=None, constraint=None) -> Variable:
+                   autocast: bool = True, regularizer=None, constraint=None,
+                   aggregation: str = "none", name: str | None = None) -> Variable:
         """Creates a weight Variable tracked by this layer.
 
         Args:
@@ -266,6 +275,7 @@ class Layer:
             regularizer: name or callable `regularizer(variable) -> scalar Tensor`,
                 added to `layer.losses`.
             constraint: callable applied by optimizers after each update.
+            autocast, aggregation: accepted for Keras 3 compatibility (no effect).
         """
         shape = () if shape is None else tuple(int(n) for n in shape)
         dtype = self.dtype if dtype is None else np.dtype(dtype).name
