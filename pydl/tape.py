@@ -287,9 +287,11 @@ class GradientTape:
             key = id(node)
             if key in source_ids:
                 leads.add(key)
-            elif key in recorded and any(
-                    need and id(p) in leads for p, need in zip(node._inputs, node._needs)):
-                leads.add(key)
+            elif key in recorded:
+                for p, need in zip(node._inputs, node._needs):
+                    if need and id(p) in leads:
+                        leads.add(key)
+                        break
         grads = {}
         for t, seed in zip(targets, seeds):
             if id(t) in leads:
@@ -313,19 +315,21 @@ def _topological_order(roots: list, recorded: set) -> list:
     """Nodes reachable from `roots` through recorded ops, inputs before outputs."""
     order, visited = [], set()
     stack = [(r, False) for r in roots]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        key = id(node)
+        if key in visited:
             continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if id(node) in recorded:
+        visited.add(key)
+        push((node, True))
+        if key in recorded:
             for p, need in zip(node._inputs, node._needs):
-                if need and id(p) not in visited:
-                    stack.append((p, False))
+                if need:
+                    push((p, False))
     return order
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _core
 from ..tape import record, recording
 from ..tensor import Tensor
-from ._convert import as_float, contiguous, float_dtype, raw
+from ._convert import F32, F64, as_float, contiguous, float_dtype, raw
 from .activation import core_activation
 
 _NEEDS_Z = {}
@@ -31,6 +31,17 @@ def _needs_preactivation(name: str) -> bool:
 def _operands(x, w, b):
     xv, wv = raw(x), raw(w)
     bv = None if b is None else raw(b)
+    dtype = wv.dtype if wv.__class__ is np.ndarray else None
+    if (xv.__class__ is np.ndarray and xv.dtype is dtype and (dtype is F32 or dtype is F64)
+            and xv.ndim == 2 and wv.ndim == 2 and xv.shape[1] == wv.shape[0]
+            and xv.flags.c_contiguous and wv.flags.c_contiguous
+            and (bv is None or (bv.__class__ is np.ndarray and bv.dtype is dtype
+                                and bv.shape == (wv.shape[1],) and bv.flags.c_contiguous))):
+        return xv, wv, bv, xv.shape  # the common case: nothing to convert or check further
+    return _converted_operands(xv, wv, bv)
+
+
+def _converted_operands(xv, wv, bv):
     dtype = float_dtype(xv, wv, *(() if bv is None else (bv,)))
     xv, wv = np.asarray(as_float(xv, dtype)), np.asarray(as_float(wv, dtype))
     if wv.ndim != 2:
@@ -63,30 +74,39 @@ def dense(x, w, b=None, activation=None):
     keep_logits = name == "softmax" or name == "sigmoid"
     z = np.empty_like(y) if keep_logits or _needs_preactivation(name) else None
     _core.dense_forward(x2, wv, bv, name, y, z=z, alpha=alpha)
+    folded = len(x_shape) != 2  # N-D input: (..., input_dim) ran as one 2-D product
     out_shape = x_shape[:-1] + (units,)
     inputs = (x, w) if b is None else (x, w, b)
     rec = recording(inputs)
     if rec is None:
-        out = Tensor(y.reshape(out_shape))
+        out = Tensor(y.reshape(out_shape) if folded else y)
         if keep_logits:
-            out._logits = (name, Tensor(z.reshape(out_shape)))
+            out._logits = (name, Tensor(z.reshape(out_shape) if folded else z))
         return out
     needs = rec[0]
+    need_x, need_w = needs[0], needs[1]
+    need_b = b is not None and needs[2]
 
     def backward_through(act):
         def backward(g):
-            dy = contiguous(g).reshape(y.shape)
-            dx = np.empty_like(x2) if needs[0] else None
+            dy = contiguous(g)
+            if folded:
+                dy = dy.reshape(y.shape)
+            dx = np.empty_like(x2) if need_x else None
             dw = np.empty_like(wv)
-            db = np.empty_like(bv) if len(needs) > 2 and needs[2] else None
+            db = np.empty_like(bv) if need_b else None
             _core.dense_backward(x2, wv, z, y, dy, act, np.empty_like(y), dx, dw, db,
                                  alpha=alpha)
-            grads = (None if dx is None else dx.reshape(x_shape), dw if needs[1] else None, db)
-            return grads[:len(inputs)]
+            if folded and dx is not None:
+                dx = dx.reshape(x_shape)
+            if b is None:
+                return dx, (dw if need_w else None)
+            return dx, (dw if need_w else None), db
         return backward
 
-    out = record(y.reshape(out_shape), inputs, rec, backward_through(name))
+    out = record(y.reshape(out_shape) if folded else y, inputs, rec, backward_through(name))
     if keep_logits:
-        logits = record(z.reshape(out_shape), inputs, rec, backward_through("linear"))
+        logits = record(z.reshape(out_shape) if folded else z, inputs, rec,
+                        backward_through("linear"))
         out._logits = (name, logits)
     return out
