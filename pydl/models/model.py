@@ -1,0 +1,174 @@
+"""``Model``: layers composed into something that trains (Keras' ``keras.Model``).
+
+Subclass it and write ``call`` (and optionally ``build``); layers assigned as
+attributes (alone, or in lists, tuples and dicts) are tracked, so their weights
+are the model's weights, in the order the attributes were set:
+
+    class MLP(pydl.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = pydl.layers.Dense(32, activation="relu")
+            self.out = pydl.layers.Dense(1)
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+The training API (compile, fit, evaluate, predict, ...) lives in trainer.py,
+saving in saving.py; this file holds structure: sublayers, weights, build.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers.layer import Layer
+from . import saving, summary
+from .trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model: layers, their weights, and the training API.
+
+    Keras' functional form ``Model(inputs, outputs)`` is not supported; use
+    ``Sequential`` or subclass ``Model`` and write ``call``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError(
+                "Model: the functional API Model(inputs, outputs) is not supported; "
+                "use pydl.Sequential([...]) or subclass pydl.Model and define call()"
+            )
+        super().__init__(**kwargs)
+        self._build_input_shape = None
+        self._reset_compile_state()
+
+    # -- structure ---------------------------------------------------------
+    # weights, trainable_weights and losses come from Layer, which collects them
+    # from the sublayers assigned as attributes.
+    @property
+    def layers(self) -> list:
+        """The layers tracked as attributes, in the order they were assigned."""
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` of ``layers``."""
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index={index} out of range for a model with "
+                                 f"{len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; layers are "
+                         f"{[layer.name for layer in layers]}")
+
+    def get_weights(self) -> list:
+        """Copies of the weights as NumPy arrays, in ``weights`` order."""
+        return [np.array(w.value, copy=True) for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Sets the weights from arrays in ``weights`` order (shapes must match)."""
+        assign_weights(self.weights, weights, f"{type(self).__name__} {self.name!r}")
+
+    def count_params(self) -> int:
+        self._require_built("count_params")
+        return int(sum(int(np.prod(w.value.shape)) for w in self.weights))
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Prints a table of the layers: name (type), output shape, parameters; totals."""
+        self._require_built("summary")
+        summary.print_summary(self, line_length=line_length, positions=positions,
+                              print_fn=print_fn)
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(
+                f"{what}: the model {self.name!r} has not been built yet, so its weights do "
+                f"not exist. Give the first layer an input shape (pydl.Input(shape=...) or "
+                f"input_shape=...), call model.build(input_shape), or call the model on data."
+            )
+
+    # -- build and call ----------------------------------------------------
+    def build(self, input_shape=None):
+        """Creates the weights by running ``call`` once on zeros of ``input_shape``."""
+        if input_shape is None:
+            raise ValueError("build: expected an input shape, e.g. build((None, 784)), "
+                             "received input_shape=None")
+        shape = tuple(input_shape)
+        if not shape or any(d is None for d in shape[1:]):
+            raise ValueError(f"build: expected a shape (batch, features...) with known feature "
+                             f"dimensions, received input_shape={input_shape!r}")
+        self._build_input_shape = (None,) + shape[1:]
+        self.built = True  # before the call: __call__ must not build again
+        self.call(np.zeros((1,) + shape[1:], dtype=self._model_dtype()))
+
+    def __call__(self, inputs, *args, **kwargs):
+        if not self.built and self._build_input_shape is None:
+            self._build_input_shape = (None,) + tuple(np.shape(inputs))[1:]
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _convert_inputs(self, inputs):
+        # Float arrays pass as they are: each layer casts to its own dtype, so a
+        # float64 model is not routed through the model's default float32.
+        if isinstance(inputs, np.ndarray) and inputs.dtype.kind == "f":
+            return inputs
+        return super()._convert_inputs(inputs)
+
+    def _model_dtype(self) -> str:
+        dtype = getattr(self, "dtype", None) or "float32"
+        return np.dtype(getattr(dtype, "name", dtype)).name
+
+    def _weights_dtype(self) -> np.dtype:
+        """The dtype data is converted to: that of the first weight (the model's own
+        dtype when it has none), so a float64 model takes float64 data."""
+        for variable in self.weights:
+            if variable.value.dtype.kind == "f":
+                return variable.value.dtype
+        return np.dtype(self._model_dtype())
+
+    # -- config and saving -------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        return cls(**config)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Writes architecture, weights and optimizer state to one zip file, atomically."""
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Writes the weights to an ``.npz`` file (``.weights.npz`` by convention), atomically."""
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, **kwargs):
+        """Reads weights written by ``save_weights`` (or a whole ``save`` file)."""
+        saving.load_weights(self, filepath)
+
+
+def assign_weights(variables, arrays, owner: str) -> None:
+    """Copies ``arrays`` into ``variables`` in place, after checking count and shapes."""
+    arrays = list(arrays)
+    if len(arrays) != len(variables):
+        raise ValueError(
+            f"set_weights: {owner} expects {len(variables)} arrays "
+            f"(shapes {[tuple(v.value.shape) for v in variables]}), received {len(arrays)}"
+        )
+    checked = []
+    for i, (variable, array) in enumerate(zip(variables, arrays)):
+        array = np.asarray(array)
+        target = variable.value
+        if array.shape != target.shape:
+            raise ValueError(
+                f"set_weights: weight {i} ({getattr(variable, 'name', '?')}) of {owner} has "
+                f"shape {tuple(target.shape)}, received an array of shape {tuple(array.shape)}"
+            )
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"set_weights: weight {i} must be numeric, received dtype {array.dtype}")
+        checked.append(array)
+    # Only write once every array passed the checks: no half-assigned model.
+    for variable, array in zip(variables, checked):
+        variable.value[...] = array

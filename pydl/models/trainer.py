@@ -1,0 +1,598 @@
+"""compile / fit / evaluate / predict and the *_on_batch calls (Keras 3 semantics).
+
+The loop converts data once at the boundary (data.py), then per epoch: a
+permutation from pydl's seeded generator, batches gathered by the core into
+reused buffers, one ``_train_step(x, y, sample_weight) -> (loss, y_pred)`` per
+batch, metrics, callbacks, progress bar. ``_train_step`` is the single seam a
+fused core plan replaces (``self._train_step = plan.step``) for models made only
+of built-in layers; everything else runs the GradientTape step below.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import _random
+from . import data
+from .progbar import Progbar
+
+_DEFAULT_BATCH_SIZE = 32
+
+
+def _check_verbose(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"verbose: expected 0, 1, 2 or 'auto', received verbose={verbose!r}")
+    return int(verbose)
+
+
+def _scalar(value) -> float:
+    return float(np.asarray(value))
+
+
+def _name_of(identifier, obj) -> str:
+    if isinstance(identifier, str):
+        return identifier
+    name = getattr(obj, "name", None)
+    if isinstance(name, str):
+        return name
+    return getattr(obj, "__name__", type(obj).__name__)
+
+
+def _wants_integer_targets(loss) -> bool:
+    """Sparse categorical cross-entropy takes class indices, not one-hot rows."""
+    if loss is None:
+        return False
+    names = {type(loss).__name__.lower(), str(getattr(loss, "name", "")).lower(),
+             str(getattr(loss, "__name__", "")).lower()}
+    return any("sparse_categorical" in n or n == "sparsecategoricalcrossentropy" for n in names)
+
+
+def _overrides(callback, hook: str) -> bool:
+    """Whether a callback defines ``hook`` itself (else calling it per batch is waste)."""
+    for klass in type(callback).__mro__:
+        if hook in vars(klass):
+            return klass.__module__ != "pydl.callbacks" or klass.__name__ not in ("Callback",)
+    return False
+
+
+class Trainer:
+    """The training API of ``pydl.Model``."""
+
+    def _reset_compile_state(self) -> None:
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._loss_fn = None
+        self._loss_weight = 1.0
+        self._metric_specs = []  # [(identifier, weighted)] as compiled
+        self._metrics = []  # [(log name, metric, weighted)], resolved on first data
+        self._compile_config = None
+        self.steps_per_execution = 1
+        self._loss_total = 0.0
+        self._loss_count = 0.0
+        self._train_step = self._tape_train_step
+        self._step_variables = []
+        self._step_penalties = True
+
+    # -- compile -------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures training: optimizer, loss and metrics (strings or objects).
+
+        Args:
+            optimizer: name ("rmsprop", "adam", "sgd", ...) or a pydl optimizer.
+            loss: name ("mse", "sparse_categorical_crossentropy", ...), a
+                ``pydl.losses`` object or a function ``f(y_true, y_pred)``.
+            metrics: list of names ("accuracy", "mae", ...) or metric objects;
+                updated without sample weights, as Keras 3 does.
+            loss_weights: a float scaling the loss (one output).
+            weighted_metrics: metrics updated with sample/class weights.
+            run_eagerly, jit_compile, auto_scale_loss: accepted for Keras
+                compatibility; pydl always runs eagerly on its core.
+            steps_per_execution: training steps a fused core plan runs per call.
+        """
+        from .. import losses, metrics as metrics_module, optimizers
+
+        self._reset_compile_state()
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = None if loss is None else losses.get(loss)
+        self._loss_weight = self._check_loss_weights(loss_weights)
+        self.steps_per_execution = data.check_positive_int("steps_per_execution",
+                                                           steps_per_execution)
+        self._metric_specs = []
+        for specs, weighted in ((metrics, False), (weighted_metrics, True)):
+            if specs is None:
+                continue
+            if isinstance(specs, (str, dict)) or not isinstance(specs, (list, tuple)):
+                raise TypeError(f"{'weighted_metrics' if weighted else 'metrics'}: expected a "
+                                f"list, received {specs!r}")
+            for spec in specs:
+                metrics_module.get(spec, loss=loss)  # unknown names fail here, at once
+                self._metric_specs.append((spec, weighted))
+        # Resolved on the first data ("accuracy" depends on output and target shapes).
+        self._metrics = None
+        self._compile_config = {
+            "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+            "weighted_metrics": weighted_metrics, "steps_per_execution": steps_per_execution,
+        }
+        self.compiled = True
+
+    @staticmethod
+    def _check_loss_weights(loss_weights) -> float:
+        if loss_weights is None:
+            return 1.0
+        value = loss_weights
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]
+        elif isinstance(value, dict) and len(value) == 1:
+            value = next(iter(value.values()))
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value):
+            raise ValueError("loss_weights: expected a finite float (one output), "
+                             f"received loss_weights={loss_weights!r}")
+        return float(value)
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled or self._loss_fn is None:
+            raise RuntimeError(
+                f"{what}: the model must be compiled with a loss first: "
+                f"model.compile(optimizer=..., loss=...)"
+            )
+
+    def _build_metrics(self, y: np.ndarray, output_shape: tuple) -> None:
+        from .. import metrics as metrics_module
+
+        built = []
+        for spec, weighted in self._metric_specs:
+            metric = metrics_module.get(spec, loss=self.loss, output_shape=tuple(output_shape),
+                                        target_shape=(None,) + y.shape[1:])
+            name = _name_of(spec, metric)
+            if weighted and any(n == name for n, _, _ in built):
+                name = "weighted_" + name
+            built.append((name, metric, weighted))
+        self._metrics = built
+
+    @property
+    def metrics(self) -> list:
+        """The compiled metric objects (resolved on the first data)."""
+        return [metric for _, metric, _ in self._metrics or ()]
+
+    @property
+    def metrics_names(self) -> list:
+        if self._metrics is None:
+            return ["loss"] + [_name_of(spec, spec) for spec, _ in self._metric_specs]
+        return ["loss"] + [name for name, _, _ in self._metrics]
+
+    # -- the steps -------------------------------------------------------------
+    def _begin_training(self) -> None:
+        """What every step needs, computed once per fit / train_on_batch call: walking
+        the layers for their variables and penalties costs more than a small step."""
+        from ..layers import layer as layer_module
+
+        self._step_variables = self.trainable_weights
+        self._step_penalties = layer_module._add_loss_used[0] or any(
+            getattr(v, "regularizer", None) is not None for v in self._step_variables)
+
+    def _loss_value(self, y, y_pred, sample_weight, penalties=True):
+        """The compiled loss (times loss_weights) plus the regularization penalties."""
+        from .. import ops
+
+        if sample_weight is None:
+            loss = self._loss_fn(y, y_pred)
+        else:
+            loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        if self._loss_weight != 1.0:
+            loss = ops.multiply(loss, self._loss_weight)
+        if penalties:
+            for penalty in self.losses:
+                loss = ops.add(loss, penalty)
+        return loss
+
+    def _tape_train_step(self, x, y, sample_weight):
+        """Forward with training=True under a tape, loss, gradients, one update."""
+        from ..tape import GradientTape
+
+        variables = self._step_variables
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self._loss_value(y, y_pred, sample_weight, self._step_penalties)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return _scalar(loss), np.asarray(y_pred)
+
+    def _test_step(self, x, y, sample_weight):
+        y_pred = self(x, training=False)
+        loss = self._loss_value(y, y_pred, sample_weight, self._step_penalties)
+        return _scalar(loss), np.asarray(y_pred)
+
+    def _predict_step(self, x):
+        return np.asarray(self(x, training=False))
+
+    # -- running metrics -------------------------------------------------------
+    def reset_metrics(self) -> None:
+        self._loss_total = 0.0
+        self._loss_count = 0.0
+        for _, metric, _ in self._metrics or ():
+            metric.reset_state()
+
+    def _update_metrics(self, loss: float, y, y_pred, sample_weight) -> None:
+        n = y_pred.shape[0]
+        self._loss_total += loss * n
+        self._loss_count += n
+        for _, metric, weighted in self._metrics:
+            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+
+    def _logs(self) -> dict:
+        logs = {"loss": self._loss_total / self._loss_count if self._loss_count else float("nan")}
+        for name, metric, _ in self._metrics:
+            logs[name] = float(metric.result())
+        return logs
+
+    # -- data at the boundary ----------------------------------------------------
+    def _input_dtype(self):
+        return self._weights_dtype() if self.built else np.dtype(self._model_dtype())
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+
+    def _output_shape_for(self, x: np.ndarray) -> tuple:
+        """The model's output shape: declared (Sequential) or seen on one sample, cached."""
+        shape = getattr(self, "output_shape", None)
+        if shape is not None:
+            return tuple(shape)
+        key = x.shape[1:]
+        cached = getattr(self, "_seen_output_shape", None)
+        if cached is None or cached[0] != key:
+            cached = (key, (None,) + self._predict_step(x[:1]).shape[1:])
+            self._seen_output_shape = cached
+        return cached[1]
+
+    def _prepare_inputs(self, arg: str, x) -> np.ndarray:
+        """Checks ``x``, builds the model on its shape if needed, converts it once."""
+        x = data.as_array(arg, x)
+        if x.ndim == 0:
+            raise ValueError(f"{arg}: expected an array with a batch dimension, received a scalar")
+        self._ensure_built(x)
+        self._check_input_shape(arg, x)
+        return np.ascontiguousarray(x, dtype=self._input_dtype())
+
+    def _check_input_shape(self, arg: str, x: np.ndarray) -> None:
+        expected = getattr(self, "_build_input_shape", None)
+        if expected is None:
+            return
+        if len(expected) != x.ndim or any(e is not None and e != d
+                                          for e, d in zip(expected[1:], x.shape[1:])):
+            raise ValueError(
+                f"{arg}: the model {self.name!r} expects inputs of shape "
+                f"{tuple(expected)}, received an array of shape {x.shape}"
+            )
+
+    def _prepare_xy(self, x, y, sample_weight, class_weight, names=("x", "y", "sample_weight")):
+        x_name, y_name, sw_name = names
+        if y is None:
+            raise ValueError(f"{y_name}: expected targets, received None "
+                             "(generators and datasets without targets are not supported)")
+        x = self._prepare_inputs(x_name, x)
+        integer = _wants_integer_targets(self._loss_fn)
+        y = data.as_targets(y_name, y, self._input_dtype(), integer)
+        n = data.check_same_length(x, y, x_name, y_name)
+        y = self._match_target_shape(y_name, y, x, integer)
+        if self._metrics is None:
+            self._build_metrics(y, self._output_shape_for(x))
+        sw = data.as_sample_weight(sw_name, sample_weight, n, self._input_dtype())
+        if class_weight is not None:
+            cw = data.class_weight_to_sample_weight(class_weight, y, self._input_dtype())
+            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
+        return x, y, sw
+
+    def _match_target_shape(self, arg: str, y: np.ndarray, x: np.ndarray, integer: bool):
+        """Keras' rank fixes: (n, 1) class indices -> (n,); (n,) targets of a (n, 1) output -> (n, 1)."""
+        out = self._output_shape_for(x)
+        if integer:
+            if y.ndim == len(out) and y.shape[-1] == 1:
+                y = y.reshape(y.shape[:-1])
+            if y.shape[1:] != tuple(out[1:-1]):
+                raise ValueError(
+                    f"{arg}: a sparse categorical loss expects class indices of shape "
+                    f"(n,) for outputs of shape {out}, received shape {y.shape}"
+                )
+            return y
+        if y.ndim == len(out) - 1 and out[-1] == 1:
+            y = y.reshape(y.shape + (1,))
+        if _is_builtin(self._loss_fn) and y.shape[1:] != tuple(out[1:]):
+            hint = ""
+            if y.ndim == 1 and len(out) == 2:
+                hint = (" (integer labels? use loss='sparse_categorical_crossentropy' or "
+                        "pydl.utils.to_categorical)")
+            raise ValueError(
+                f"{arg}: expected targets of shape (n, {', '.join(str(d) for d in out[1:])}) "
+                f"to match the model's outputs {out}, received shape {y.shape}{hint}"
+            )
+        return y
+
+    # -- fit -----------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs`` passes over ``(x, y)`` in mini-batches; returns ``History``.
+
+        Args:
+            x, y: NumPy arrays with the same number of samples.
+            batch_size: samples per step (default 32).
+            epochs: index of the last epoch (training runs ``initial_epoch..epochs-1``).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" = 1.
+            callbacks: list of ``pydl.callbacks.Callback``.
+            validation_split: fraction in [0, 1) of the data (the last samples,
+                before shuffling) held out for validation.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``.
+            shuffle: reshuffle the samples before each epoch.
+            class_weight: ``{class index: weight}`` applied to the loss.
+            sample_weight: one weight per sample, applied to the loss.
+            initial_epoch: epoch to start at (to resume a previous run).
+            steps_per_epoch: batches per epoch (at most one pass), default all.
+            validation_batch_size: batch size of validation (default batch_size).
+            validation_freq: validate every ``validation_freq`` epochs (int), or
+                at the epochs listed (1-based).
+        """
+        self._require_compiled("fit")
+        verbose = _check_verbose(verbose)
+        batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True)
+        batch_size = batch_size or _DEFAULT_BATCH_SIZE
+        epochs = data.check_positive_int("epochs", epochs, minimum=0)
+        initial_epoch = data.check_positive_int("initial_epoch", initial_epoch, minimum=0)
+        validation_split = self._check_validation_split(validation_split, validation_data)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise ValueError(f"shuffle: expected True or False, received shuffle={shuffle!r}")
+        validation_batch_size = data.check_positive_int(
+            "validation_batch_size", validation_batch_size, allow_none=True) or batch_size
+        should_validate = self._validation_epochs(validation_freq)
+
+        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation_data(validation_data)
+        elif validation_split:
+            (x, y, sw), val = data.split_validation((x, y, sw), validation_split)
+        n = x.shape[0]
+        if n == 0:
+            raise ValueError("x: expected at least one sample, received an empty array")
+        steps = math.ceil(n / batch_size)
+        if steps_per_epoch is not None:
+            steps_per_epoch = data.check_positive_int("steps_per_epoch", steps_per_epoch)
+            if steps_per_epoch > steps:
+                raise ValueError(
+                    f"steps_per_epoch={steps_per_epoch} exceeds the {steps} batches of "
+                    f"{batch_size} in {n} samples; pass steps_per_epoch <= {steps} or None"
+                )
+            steps = steps_per_epoch
+
+        callback_list = self._callback_list(callbacks, verbose, epochs, steps)
+        batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
+                                          "on_train_batch_end")
+        gatherer = data.BatchGatherer(x, y, sw) if shuffle else None
+        generator = _random.generator()
+        self.stop_training = False
+        self._begin_training()
+        logs = {}
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+            progbar = Progbar(steps, verbose=verbose) if verbose else None
+            order = generator.permutation(n) if shuffle else None
+            for step in range(steps):
+                if batch_hooks:
+                    callback_list.on_train_batch_begin(step)
+                start = step * batch_size
+                stop = min(start + batch_size, n)
+                if order is None:
+                    xb, yb = x[start:stop], y[start:stop]
+                    swb = None if sw is None else sw[start:stop]
+                else:
+                    xb, yb, swb = gatherer.gather(order[start:stop])
+                loss, y_pred = self._train_step(xb, yb, swb)
+                self._update_metrics(loss, yb, y_pred, swb)
+                if batch_hooks:
+                    callback_list.on_train_batch_end(step, logs=self._logs())
+                if progbar is not None and progbar._dynamic:
+                    progbar.update(step + 1, self._logs())
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and should_validate(epoch + 1):
+                val_logs = self._run_evaluation(*val, batch_size=validation_batch_size,
+                                                callback_list=callback_list)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs=logs)
+            if progbar is not None:
+                progbar.update(step + 1, logs, finalize=True)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs=logs)
+        return self.history
+
+    @staticmethod
+    def _check_validation_split(split, validation_data) -> float:
+        if isinstance(split, bool) or not isinstance(split, numbers.Real) \
+                or not 0.0 <= split < 1.0:
+            raise ValueError(
+                f"validation_split: expected a float in [0, 1), received validation_split={split!r}"
+            )
+        return 0.0 if validation_data is not None else float(split)
+
+    @staticmethod
+    def _validation_epochs(freq):
+        """A predicate on 1-based epochs: validate every ``freq`` epochs, or at those listed."""
+        if isinstance(freq, (list, tuple, set)):
+            wanted = {data.check_positive_int("validation_freq", e) for e in freq}
+            return wanted.__contains__
+        freq = data.check_positive_int("validation_freq", freq)
+        return lambda epoch: epoch % freq == 0
+
+    def _unpack_validation_data(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data: expected a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight), received {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}"
+                   if isinstance(validation_data, (tuple, list)) else "")
+            )
+        x_val, y_val = validation_data[0], validation_data[1]
+        sw_val = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare_xy(x_val, y_val, sw_val, None,
+                                names=("validation_data[0]", "validation_data[1]",
+                                       "validation_data[2]"))
+
+    # -- callbacks -------------------------------------------------------------
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=True):
+        from .. import callbacks as callbacks_module
+
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, callbacks_module.Callback):
+            callbacks = [callbacks]
+        elif isinstance(callbacks, callbacks_module.CallbackList):
+            callbacks = list(callbacks.callbacks)
+        else:
+            callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, callbacks_module.Callback):
+                raise TypeError(f"callbacks: expected pydl.callbacks.Callback objects, "
+                                f"received {type(cb).__name__}")
+        if add_history:
+            self.history = callbacks_module.History()
+            callbacks = callbacks + [self.history]
+        callback_list = callbacks_module.CallbackList(callbacks)
+        callback_list.set_model(self)
+        callback_list.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+        return callback_list
+
+    @staticmethod
+    def _callbacks_use(callback_list, *hooks) -> bool:
+        return any(_overrides(cb, hook) for cb in callback_list.callbacks for hook in hooks)
+
+    # -- evaluate --------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics over ``(x, y)``: ``[loss, *metrics]``, ``loss`` or a dict."""
+        self._require_compiled("evaluate")
+        verbose = _check_verbose(verbose)
+        batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True)
+        x, y, sw = self._prepare_xy(x, y, sample_weight, None)
+        if x.shape[0] == 0:
+            raise ValueError("x: expected at least one sample, received an empty array")
+        callback_list = self._callback_list(callbacks, verbose, 1,
+                                            math.ceil(x.shape[0] / (batch_size or 32)),
+                                            add_history=False)
+        logs = self._run_evaluation(x, y, sw, batch_size=batch_size or _DEFAULT_BATCH_SIZE,
+                                    callback_list=callback_list, verbose=verbose,
+                                    max_steps=steps)
+        return self._format_results(logs, return_dict)
+
+    def _format_results(self, logs: dict, return_dict: bool):
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _run_evaluation(self, x, y, sw, batch_size, callback_list, verbose=0, max_steps=None):
+        n = x.shape[0]
+        steps = math.ceil(n / batch_size)
+        if max_steps is not None:
+            steps = min(steps, data.check_positive_int("steps", max_steps))
+        batch_hooks = self._callbacks_use(callback_list, "on_test_batch_begin",
+                                          "on_test_batch_end")
+        progbar = Progbar(steps, verbose=verbose) if verbose else None
+        self.reset_metrics()
+        self._begin_training()
+        callback_list.on_test_begin()
+        for step in range(steps):
+            if batch_hooks:
+                callback_list.on_test_batch_begin(step)
+            start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+            yb = y[start:stop]
+            swb = None if sw is None else sw[start:stop]
+            loss, y_pred = self._test_step(x[start:stop], yb, swb)
+            self._update_metrics(loss, yb, y_pred, swb)
+            if batch_hooks:
+                callback_list.on_test_batch_end(step, logs=self._logs())
+            if progbar is not None and progbar._dynamic:
+                progbar.update(step + 1, self._logs())
+        logs = self._logs()
+        callback_list.on_test_end(logs=logs)
+        if progbar is not None:
+            progbar.update(steps, logs, finalize=True)
+        return logs
+
+    # -- predict ---------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs on ``x``, batch by batch, as one NumPy array."""
+        verbose = _check_verbose(verbose)
+        batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True) \
+            or _DEFAULT_BATCH_SIZE
+        x = self._prepare_inputs("x", x)
+        n = x.shape[0]
+        num_steps = math.ceil(n / batch_size)
+        if steps is not None:
+            num_steps = min(num_steps, data.check_positive_int("steps", steps))
+        if n == 0:
+            raise ValueError("x: expected at least one sample, received an empty array")
+        if num_steps == 1 and not verbose and callbacks is None:
+            return self._predict_step(x if n <= batch_size else x[:batch_size])
+        callback_list = self._callback_list(callbacks, verbose, 1, num_steps, add_history=False)
+        progbar = Progbar(num_steps, verbose=verbose) if verbose else None
+        callback_list.on_predict_begin()
+        outputs = []
+        for step in range(num_steps):
+            callback_list.on_predict_batch_begin(step)
+            batch = self._predict_step(x[step * batch_size:(step + 1) * batch_size])
+            outputs.append(batch)
+            callback_list.on_predict_batch_end(step, logs={"outputs": batch})
+            if progbar is not None and progbar._dynamic:
+                progbar.update(step + 1)
+        callback_list.on_predict_end()
+        if progbar is not None:
+            progbar.update(num_steps, finalize=True)
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)
+
+    # -- one batch -------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One training step on this batch; running loss/metrics as Keras 3 (not reset)."""
+        self._require_compiled("train_on_batch")
+        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight)
+        self._begin_training()
+        loss, y_pred = self._train_step(x, y, sw)
+        self._update_metrics(loss, y, y_pred, sw)
+        return self._format_results(self._logs(), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics of this batch (metrics reset first)."""
+        self._require_compiled("test_on_batch")
+        x, y, sw = self._prepare_xy(x, y, sample_weight, None)
+        self.reset_metrics()
+        self._begin_training()
+        loss, y_pred = self._test_step(x, y, sw)
+        self._update_metrics(loss, y, y_pred, sw)
+        return self._format_results(self._logs(), return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch, as a NumPy array."""
+        return self._predict_step(self._prepare_inputs("x", x))
+
+
+def _is_builtin(loss) -> bool:
+    return type(loss).__module__.startswith("pydl.")
