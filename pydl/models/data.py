@@ -150,3 +150,116 @@ class BatchGatherer:
             else:
                 np.take(src, indices, axis=0, out=out)
         return buffers
+
+
+def _wants_integer_targets(loss) -> bool:
+    """Sparse categorical cross-entropy takes class indices, not one-hot rows."""
+    if loss is None:
+        return False
+    names = {type(loss).__name__.lower(), str(getattr(loss, "name", "")).lower(),
+             str(getattr(loss, "__name__", "")).lower()}
+    return any("sparse_categorical" in n or n == "sparsecategoricalcrossentropy" for n in names)
+
+
+def _is_builtin(loss) -> bool:
+    return type(loss).__module__.startswith("pydl.")
+
+
+class InputsMixin:
+    """The model's side of the boundary: build on first data, check shapes, convert."""
+
+    def _input_dtype(self):
+        return self._weights_dtype() if self.built else np.dtype(self._model_dtype())
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+
+    def _output_shape_for(self, x: np.ndarray) -> tuple:
+        """The model's output shape: declared (Sequential) or seen on one sample, cached."""
+        shape = getattr(self, "output_shape", None)
+        if shape is not None:
+            return tuple(shape)
+        key = x.shape[1:]
+        cached = getattr(self, "_seen_output_shape", None)
+        if cached is None or cached[0] != key:
+            cached = (key, (None,) + self._predict_step(x[:1]).shape[1:])
+            self._seen_output_shape = cached
+        return cached[1]
+
+    def _prepare_inputs(self, arg: str, x) -> np.ndarray:
+        """Checks ``x``, builds the model on its shape if needed, converts it once."""
+        x = as_array(arg, x)
+        if x.ndim == 0:
+            raise ValueError(f"{arg}: expected an array with a batch dimension, received a scalar")
+        self._ensure_built(x)
+        self._check_input_shape(arg, x)
+        return np.ascontiguousarray(x, dtype=self._input_dtype())
+
+    def _check_input_shape(self, arg: str, x: np.ndarray) -> None:
+        expected = getattr(self, "_build_input_shape", None)
+        if expected is None:
+            return
+        if len(expected) != x.ndim or any(e is not None and e != d
+                                          for e, d in zip(expected[1:], x.shape[1:])):
+            raise ValueError(
+                f"{arg}: the model {self.name!r} expects inputs of shape "
+                f"{tuple(expected)}, received an array of shape {x.shape}"
+            )
+
+    def _prepare_xy(self, x, y, sample_weight, class_weight, names=("x", "y", "sample_weight")):
+        x_name, y_name, sw_name = names
+        if y is None:
+            raise ValueError(f"{y_name}: expected targets, received None "
+                             "(generators and datasets without targets are not supported)")
+        x = self._prepare_inputs(x_name, x)
+        integer = _wants_integer_targets(self._loss_fn)
+        y = as_targets(y_name, y, self._input_dtype(), integer)
+        n = check_same_length(x, y, x_name, y_name)
+        y = self._match_target_shape(y_name, y, x, integer)
+        if self._metrics is None:
+            self._build_metrics(y, self._output_shape_for(x))
+        sw = as_sample_weight(sw_name, sample_weight, n, self._input_dtype())
+        if class_weight is not None:
+            cw = class_weight_to_sample_weight(class_weight, y, self._input_dtype())
+            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
+        return x, y, sw
+
+    def _match_target_shape(self, arg: str, y: np.ndarray, x: np.ndarray, integer: bool):
+        """Keras' rank fixes: (n, 1) class indices -> (n,); (n,) targets of a (n, 1) output -> (n, 1)."""
+        out = self._output_shape_for(x)
+        if integer:
+            if y.ndim == len(out) and y.shape[-1] == 1:
+                y = y.reshape(y.shape[:-1])
+            if y.shape[1:] != tuple(out[1:-1]):
+                raise ValueError(
+                    f"{arg}: a sparse categorical loss expects class indices of shape "
+                    f"(n,) for outputs of shape {out}, received shape {y.shape}"
+                )
+            return y
+        if y.ndim == len(out) - 1 and out[-1] == 1:
+            y = y.reshape(y.shape + (1,))
+        if _is_builtin(self._loss_fn) and y.shape[1:] != tuple(out[1:]):
+            hint = ""
+            if y.ndim == 1 and len(out) == 2:
+                hint = (" (integer labels? use loss='sparse_categorical_crossentropy' or "
+                        "pydl.utils.to_categorical)")
+            raise ValueError(
+                f"{arg}: expected targets of shape (n, {', '.join(str(d) for d in out[1:])}) "
+                f"to match the model's outputs {out}, received shape {y.shape}{hint}"
+            )
+        return y
+
+    def _unpack_validation_data(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data: expected a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight), received {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}"
+                   if isinstance(validation_data, (tuple, list)) else "")
+            )
+        x_val, y_val = validation_data[0], validation_data[1]
+        sw_val = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare_xy(x_val, y_val, sw_val, None,
+                                names=("validation_data[0]", "validation_data[1]",
+                                       "validation_data[2]"))

@@ -4,8 +4,8 @@ The loop converts data once at the boundary (data.py), then per epoch: a
 permutation from pydl's seeded generator, batches gathered by the core into
 reused buffers, one ``_train_step(x, y, sample_weight) -> (loss, y_pred)`` per
 batch, metrics, callbacks, progress bar. ``_train_step`` is the single seam a
-fused core plan replaces (``self._train_step = plan.step``) for models made only
-of built-in layers; everything else runs the GradientTape step below.
+fused core plan takes over (see ``register_train_step_factory``) for models made
+only of built-in layers; everything else runs the GradientTape step below.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _random
 from . import data
+from .compiled import CompiledState
 from .progbar import Progbar
 
 _DEFAULT_BATCH_SIZE = 32
@@ -34,145 +35,30 @@ def _scalar(value) -> float:
     return float(np.asarray(value))
 
 
-def _name_of(identifier, obj) -> str:
-    if isinstance(identifier, str):
-        return identifier
-    name = getattr(obj, "name", None)
-    if isinstance(name, str):
-        return name
-    return getattr(obj, "__name__", type(obj).__name__)
-
-
-def _wants_integer_targets(loss) -> bool:
-    """Sparse categorical cross-entropy takes class indices, not one-hot rows."""
-    if loss is None:
-        return False
-    names = {type(loss).__name__.lower(), str(getattr(loss, "name", "")).lower(),
-             str(getattr(loss, "__name__", "")).lower()}
-    return any("sparse_categorical" in n or n == "sparsecategoricalcrossentropy" for n in names)
-
-
 def _overrides(callback, hook: str) -> bool:
     """Whether a callback defines ``hook`` itself (else calling it per batch is waste)."""
     for klass in type(callback).__mro__:
         if hook in vars(klass):
-            return klass.__module__ != "pydl.callbacks" or klass.__name__ not in ("Callback",)
+            return not (klass.__module__ == "pydl.callbacks" and klass.__name__ == "Callback")
     return False
 
 
-class Trainer:
+# Functions ``factory(model) -> step or None`` tried in order when training starts;
+# the first step returned replaces the GradientTape step (a fused core plan for
+# models made only of built-in layers registers itself here). A step is
+# ``step(x, y, sample_weight) -> (loss: float, y_pred: np.ndarray)``, and must
+# update the model's Variables and optimizer state in place.
+_TRAIN_STEP_FACTORIES = []
+
+
+def register_train_step_factory(factory) -> None:
+    """Adds ``factory(model) -> step or None`` to those tried at the start of training."""
+    _TRAIN_STEP_FACTORIES.append(factory)
+
+
+class Trainer(CompiledState, data.InputsMixin):
     """The training API of ``pydl.Model``."""
 
-    def _reset_compile_state(self) -> None:
-        self.optimizer = None
-        self.loss = None
-        self.compiled = False
-        self.stop_training = False
-        self.history = None
-        self._loss_fn = None
-        self._loss_weight = 1.0
-        self._metric_specs = []  # [(identifier, weighted)] as compiled
-        self._metrics = []  # [(log name, metric, weighted)], resolved on first data
-        self._compile_config = None
-        self.steps_per_execution = 1
-        self._loss_total = 0.0
-        self._loss_count = 0.0
-        self._train_step = self._tape_train_step
-        self._step_variables = []
-        self._step_penalties = True
-
-    # -- compile -------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
-        """Configures training: optimizer, loss and metrics (strings or objects).
-
-        Args:
-            optimizer: name ("rmsprop", "adam", "sgd", ...) or a pydl optimizer.
-            loss: name ("mse", "sparse_categorical_crossentropy", ...), a
-                ``pydl.losses`` object or a function ``f(y_true, y_pred)``.
-            metrics: list of names ("accuracy", "mae", ...) or metric objects;
-                updated without sample weights, as Keras 3 does.
-            loss_weights: a float scaling the loss (one output).
-            weighted_metrics: metrics updated with sample/class weights.
-            run_eagerly, jit_compile, auto_scale_loss: accepted for Keras
-                compatibility; pydl always runs eagerly on its core.
-            steps_per_execution: training steps a fused core plan runs per call.
-        """
-        from .. import losses, metrics as metrics_module, optimizers
-
-        self._reset_compile_state()
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
-        self._loss_fn = None if loss is None else losses.get(loss)
-        self._loss_weight = self._check_loss_weights(loss_weights)
-        self.steps_per_execution = data.check_positive_int("steps_per_execution",
-                                                           steps_per_execution)
-        self._metric_specs = []
-        for specs, weighted in ((metrics, False), (weighted_metrics, True)):
-            if specs is None:
-                continue
-            if isinstance(specs, (str, dict)) or not isinstance(specs, (list, tuple)):
-                raise TypeError(f"{'weighted_metrics' if weighted else 'metrics'}: expected a "
-                                f"list, received {specs!r}")
-            for spec in specs:
-                metrics_module.get(spec, loss=loss)  # unknown names fail here, at once
-                self._metric_specs.append((spec, weighted))
-        # Resolved on the first data ("accuracy" depends on output and target shapes).
-        self._metrics = None
-        self._compile_config = {
-            "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
-            "weighted_metrics": weighted_metrics, "steps_per_execution": steps_per_execution,
-        }
-        self.compiled = True
-
-    @staticmethod
-    def _check_loss_weights(loss_weights) -> float:
-        if loss_weights is None:
-            return 1.0
-        value = loss_weights
-        if isinstance(value, (list, tuple)) and len(value) == 1:
-            value = value[0]
-        elif isinstance(value, dict) and len(value) == 1:
-            value = next(iter(value.values()))
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not math.isfinite(value):
-            raise ValueError("loss_weights: expected a finite float (one output), "
-                             f"received loss_weights={loss_weights!r}")
-        return float(value)
-
-    def _require_compiled(self, what: str) -> None:
-        if not self.compiled or self._loss_fn is None:
-            raise RuntimeError(
-                f"{what}: the model must be compiled with a loss first: "
-                f"model.compile(optimizer=..., loss=...)"
-            )
-
-    def _build_metrics(self, y: np.ndarray, output_shape: tuple) -> None:
-        from .. import metrics as metrics_module
-
-        built = []
-        for spec, weighted in self._metric_specs:
-            metric = metrics_module.get(spec, loss=self.loss, output_shape=tuple(output_shape),
-                                        target_shape=(None,) + y.shape[1:])
-            name = _name_of(spec, metric)
-            if weighted and any(n == name for n, _, _ in built):
-                name = "weighted_" + name
-            built.append((name, metric, weighted))
-        self._metrics = built
-
-    @property
-    def metrics(self) -> list:
-        """The compiled metric objects (resolved on the first data)."""
-        return [metric for _, metric, _ in self._metrics or ()]
-
-    @property
-    def metrics_names(self) -> list:
-        if self._metrics is None:
-            return ["loss"] + [_name_of(spec, spec) for spec, _ in self._metric_specs]
-        return ["loss"] + [name for name, _, _ in self._metrics]
-
-    # -- the steps -------------------------------------------------------------
     def _begin_training(self) -> None:
         """What every step needs, computed once per fit / train_on_batch call: walking
         the layers for their variables and penalties costs more than a small step."""
@@ -181,6 +67,12 @@ class Trainer:
         self._step_variables = self.trainable_weights
         self._step_penalties = layer_module._add_loss_used[0] or any(
             getattr(v, "regularizer", None) is not None for v in self._step_variables)
+        step = None
+        for factory in _TRAIN_STEP_FACTORIES:
+            step = factory(self)
+            if step is not None:
+                break
+        self._train_step = step or self._tape_train_step
 
     def _loss_value(self, y, y_pred, sample_weight, penalties=True):
         """The compiled loss (times loss_weights) plus the regularization penalties."""
@@ -216,109 +108,6 @@ class Trainer:
 
     def _predict_step(self, x):
         return np.asarray(self(x, training=False))
-
-    # -- running metrics -------------------------------------------------------
-    def reset_metrics(self) -> None:
-        self._loss_total = 0.0
-        self._loss_count = 0.0
-        for _, metric, _ in self._metrics or ():
-            metric.reset_state()
-
-    def _update_metrics(self, loss: float, y, y_pred, sample_weight) -> None:
-        n = y_pred.shape[0]
-        self._loss_total += loss * n
-        self._loss_count += n
-        for _, metric, weighted in self._metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
-
-    def _logs(self) -> dict:
-        logs = {"loss": self._loss_total / self._loss_count if self._loss_count else float("nan")}
-        for name, metric, _ in self._metrics:
-            logs[name] = float(metric.result())
-        return logs
-
-    # -- data at the boundary ----------------------------------------------------
-    def _input_dtype(self):
-        return self._weights_dtype() if self.built else np.dtype(self._model_dtype())
-
-    def _ensure_built(self, x: np.ndarray) -> None:
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-
-    def _output_shape_for(self, x: np.ndarray) -> tuple:
-        """The model's output shape: declared (Sequential) or seen on one sample, cached."""
-        shape = getattr(self, "output_shape", None)
-        if shape is not None:
-            return tuple(shape)
-        key = x.shape[1:]
-        cached = getattr(self, "_seen_output_shape", None)
-        if cached is None or cached[0] != key:
-            cached = (key, (None,) + self._predict_step(x[:1]).shape[1:])
-            self._seen_output_shape = cached
-        return cached[1]
-
-    def _prepare_inputs(self, arg: str, x) -> np.ndarray:
-        """Checks ``x``, builds the model on its shape if needed, converts it once."""
-        x = data.as_array(arg, x)
-        if x.ndim == 0:
-            raise ValueError(f"{arg}: expected an array with a batch dimension, received a scalar")
-        self._ensure_built(x)
-        self._check_input_shape(arg, x)
-        return np.ascontiguousarray(x, dtype=self._input_dtype())
-
-    def _check_input_shape(self, arg: str, x: np.ndarray) -> None:
-        expected = getattr(self, "_build_input_shape", None)
-        if expected is None:
-            return
-        if len(expected) != x.ndim or any(e is not None and e != d
-                                          for e, d in zip(expected[1:], x.shape[1:])):
-            raise ValueError(
-                f"{arg}: the model {self.name!r} expects inputs of shape "
-                f"{tuple(expected)}, received an array of shape {x.shape}"
-            )
-
-    def _prepare_xy(self, x, y, sample_weight, class_weight, names=("x", "y", "sample_weight")):
-        x_name, y_name, sw_name = names
-        if y is None:
-            raise ValueError(f"{y_name}: expected targets, received None "
-                             "(generators and datasets without targets are not supported)")
-        x = self._prepare_inputs(x_name, x)
-        integer = _wants_integer_targets(self._loss_fn)
-        y = data.as_targets(y_name, y, self._input_dtype(), integer)
-        n = data.check_same_length(x, y, x_name, y_name)
-        y = self._match_target_shape(y_name, y, x, integer)
-        if self._metrics is None:
-            self._build_metrics(y, self._output_shape_for(x))
-        sw = data.as_sample_weight(sw_name, sample_weight, n, self._input_dtype())
-        if class_weight is not None:
-            cw = data.class_weight_to_sample_weight(class_weight, y, self._input_dtype())
-            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
-        return x, y, sw
-
-    def _match_target_shape(self, arg: str, y: np.ndarray, x: np.ndarray, integer: bool):
-        """Keras' rank fixes: (n, 1) class indices -> (n,); (n,) targets of a (n, 1) output -> (n, 1)."""
-        out = self._output_shape_for(x)
-        if integer:
-            if y.ndim == len(out) and y.shape[-1] == 1:
-                y = y.reshape(y.shape[:-1])
-            if y.shape[1:] != tuple(out[1:-1]):
-                raise ValueError(
-                    f"{arg}: a sparse categorical loss expects class indices of shape "
-                    f"(n,) for outputs of shape {out}, received shape {y.shape}"
-                )
-            return y
-        if y.ndim == len(out) - 1 and out[-1] == 1:
-            y = y.reshape(y.shape + (1,))
-        if _is_builtin(self._loss_fn) and y.shape[1:] != tuple(out[1:]):
-            hint = ""
-            if y.ndim == 1 and len(out) == 2:
-                hint = (" (integer labels? use loss='sparse_categorical_crossentropy' or "
-                        "pydl.utils.to_categorical)")
-            raise ValueError(
-                f"{arg}: expected targets of shape (n, {', '.join(str(d) for d in out[1:])}) "
-                f"to match the model's outputs {out}, received shape {y.shape}{hint}"
-            )
-        return y
 
     # -- fit -----------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -379,7 +168,7 @@ class Trainer:
 
         callback_list = self._callback_list(callbacks, verbose, epochs, steps)
         batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
-                                          "on_train_batch_end")
+                                          "on_train_batch_end", "on_batch_begin", "on_batch_end")
         gatherer = data.BatchGatherer(x, y, sw) if shuffle else None
         generator = _random.generator()
         self.stop_training = False
@@ -441,22 +230,6 @@ class Trainer:
             return wanted.__contains__
         freq = data.check_positive_int("validation_freq", freq)
         return lambda epoch: epoch % freq == 0
-
-    def _unpack_validation_data(self, validation_data):
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data: expected a tuple (x_val, y_val) or (x_val, y_val, "
-                f"sample_weight), received {type(validation_data).__name__}"
-                + (f" of length {len(validation_data)}"
-                   if isinstance(validation_data, (tuple, list)) else "")
-            )
-        x_val, y_val = validation_data[0], validation_data[1]
-        sw_val = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare_xy(x_val, y_val, sw_val, None,
-                                names=("validation_data[0]", "validation_data[1]",
-                                       "validation_data[2]"))
-
-    # -- callbacks -------------------------------------------------------------
     def _callback_list(self, callbacks, verbose, epochs, steps, add_history=True):
         from .. import callbacks as callbacks_module
 
@@ -592,7 +365,3 @@ class Trainer:
     def predict_on_batch(self, x):
         """The outputs for one batch, as a NumPy array."""
         return self._predict_step(self._prepare_inputs("x", x))
-
-
-def _is_builtin(loss) -> bool:
-    return type(loss).__module__.startswith("pydl.")
