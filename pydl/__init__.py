@@ -27,3 +27,6 @@ from . import callbacks, datasets, losses, metrics, optimizers  # noqa: E402
 from . import activations, initializers, layers, ops, testing  # noqa: E402
 from .variable import Variable  # noqa: E402
 from .tape import GradientTape  # noqa: E402
+from . import models, regularizers  # noqa: E402
+from .models import Model, Sequential  # noqa: E402
+from .layers import Input  # noqa: E402
