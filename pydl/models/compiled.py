@@ -25,6 +25,17 @@ def _name_of(identifier, obj) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
+class VariableList:
+    """A list of Variables kept by the trainer. Not a Python list on purpose: Layer
+    tracks Variables found in attribute lists as the layer's own, and these are
+    the sublayers' (their penalties would count twice)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items=()):
+        self.items = list(items)
+
+
 class CompiledState:
     """What ``compile`` sets on a model, and the metrics it keeps up to date."""
 
@@ -43,8 +54,8 @@ class CompiledState:
         self._loss_total = 0.0
         self._loss_count = 0.0
         self._train_step = self._tape_train_step
-        self._step_variables = []
         self._step_penalties = True
+        self._step_variables = VariableList()
 
     # -- compile -------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,

@@ -174,6 +174,7 @@ class InputsMixin:
     def _ensure_built(self, x: np.ndarray) -> None:
         if not self.built:
             self.build((None,) + x.shape[1:])
+            self.built = True  # a user's build() need not say so (Keras 3 sets it too)
 
     def _output_shape_for(self, x: np.ndarray) -> tuple:
         """The model's output shape: declared (Sequential) or seen on one sample, cached."""

@@ -83,6 +83,10 @@ class Progbar:
     def stream(self):
         return self._stream if self._stream is not None else sys.stdout
 
+    def due(self) -> bool:
+        """Whether a redraw would show now (so the caller computes the logs only then)."""
+        return self._dynamic and time.perf_counter() - self._last_draw >= self.interval
+
     def update(self, step: int, logs: dict | None = None, finalize: bool = False) -> None:
         """Shows progress after ``step`` steps (1-based); ``finalize`` ends the line."""
         if self.verbose not in (1, 2):

@@ -152,6 +152,11 @@ class Sequential(Model):
             self._inference_chain = tuple(layer._infer for layer in self._layers)
         self.built = True
 
+    def compute_output_shape(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+        return (tuple(input_shape)[0],) + tuple(self.output_shape)[1:]
+
     def _input_dtype(self):
         return self._data_dtype if self.built else super()._input_dtype()
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _random
 from . import data
-from .compiled import CompiledState
+from .compiled import CompiledState, VariableList
 from .progbar import Progbar
 
 _DEFAULT_BATCH_SIZE = 32
@@ -59,14 +59,19 @@ def register_train_step_factory(factory) -> None:
 class Trainer(CompiledState, data.InputsMixin):
     """The training API of ``pydl.Model``."""
 
-    def _begin_training(self) -> None:
-        """What every step needs, computed once per fit / train_on_batch call: walking
-        the layers for their variables and penalties costs more than a small step."""
+    def _begin_evaluation(self) -> None:
+        """Whether steps must add ``self.losses``: known once per call, because walking
+        the layers for their penalties costs more than a small step."""
         from ..layers import layer as layer_module
 
-        self._step_variables = self.trainable_weights
         self._step_penalties = layer_module._add_loss_used[0] or any(
-            getattr(v, "regularizer", None) is not None for v in self._step_variables)
+            getattr(v, "regularizer", None) is not None for v in self.weights)
+
+    def _begin_training(self) -> None:
+        """What every training step needs, once per fit / train_on_batch call: the
+        variables, the penalty flag, and the step itself (tape, or a registered plan)."""
+        self._begin_evaluation()
+        self._step_variables = VariableList(self.trainable_weights)
         step = None
         for factory in _TRAIN_STEP_FACTORIES:
             step = factory(self)
@@ -93,7 +98,7 @@ class Trainer(CompiledState, data.InputsMixin):
         """Forward with training=True under a tape, loss, gradients, one update."""
         from ..tape import GradientTape
 
-        variables = self._step_variables
+        variables = self._step_variables.items
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self._loss_value(y, y_pred, sample_weight, self._step_penalties)
@@ -130,6 +135,7 @@ class Trainer(CompiledState, data.InputsMixin):
             sample_weight: one weight per sample, applied to the loss.
             initial_epoch: epoch to start at (to resume a previous run).
             steps_per_epoch: batches per epoch (at most one pass), default all.
+            validation_steps: at most this many validation batches (default all).
             validation_batch_size: batch size of validation (default batch_size).
             validation_freq: validate every ``validation_freq`` epochs (int), or
                 at the epochs listed (1-based).
@@ -196,14 +202,15 @@ class Trainer(CompiledState, data.InputsMixin):
                 self._update_metrics(loss, yb, y_pred, swb)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs=self._logs())
-                if progbar is not None and progbar._dynamic:
+                if progbar is not None and progbar.due():
                     progbar.update(step + 1, self._logs())
                 if self.stop_training:
                     break
             logs = self._logs()
             if val is not None and should_validate(epoch + 1):
                 val_logs = self._run_evaluation(*val, batch_size=validation_batch_size,
-                                                callback_list=callback_list)
+                                                callback_list=callback_list,
+                                                max_steps=validation_steps)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs=logs)
             if progbar is not None:
@@ -290,7 +297,7 @@ class Trainer(CompiledState, data.InputsMixin):
                                           "on_test_batch_end")
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         self.reset_metrics()
-        self._begin_training()
+        self._begin_evaluation()
         callback_list.on_test_begin()
         for step in range(steps):
             if batch_hooks:
@@ -302,7 +309,7 @@ class Trainer(CompiledState, data.InputsMixin):
             self._update_metrics(loss, yb, y_pred, swb)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs=self._logs())
-            if progbar is not None and progbar._dynamic:
+            if progbar is not None and progbar.due():
                 progbar.update(step + 1, self._logs())
         logs = self._logs()
         callback_list.on_test_end(logs=logs)
@@ -334,7 +341,7 @@ class Trainer(CompiledState, data.InputsMixin):
             batch = self._predict_step(x[step * batch_size:(step + 1) * batch_size])
             outputs.append(batch)
             callback_list.on_predict_batch_end(step, logs={"outputs": batch})
-            if progbar is not None and progbar._dynamic:
+            if progbar is not None and progbar.due():
                 progbar.update(step + 1)
         callback_list.on_predict_end()
         if progbar is not None:
@@ -357,7 +364,7 @@ class Trainer(CompiledState, data.InputsMixin):
         self._require_compiled("test_on_batch")
         x, y, sw = self._prepare_xy(x, y, sample_weight, None)
         self.reset_metrics()
-        self._begin_training()
+        self._begin_evaluation()
         loss, y_pred = self._test_step(x, y, sw)
         self._update_metrics(loss, y, y_pred, sw)
         return self._format_results(self._logs(), return_dict)

@@ -172,3 +172,11 @@ def test_predict_fast_path_equals_the_layer_calls(rng, activation):
     x = rng.standard_normal((9, 2, 5)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(x, verbose=0),
                                   np.asarray(model(x, training=False)))
+
+
+def test_training_does_not_track_weights_twice(rng):
+    model = pydl.Sequential([pydl.Input(shape=(3,)),
+                             layers.Dense(2, kernel_regularizer=pydl.regularizers.L2(0.1))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_on_batch(rng.standard_normal((4, 3)), rng.standard_normal((4, 2)))
+    assert len(model.losses) == 1 and len(model.weights) == 2
