@@ -198,8 +198,8 @@ class InputsMixin:
         return np.ascontiguousarray(x, dtype=self._input_dtype())
 
     def _check_input_shape(self, arg: str, x: np.ndarray) -> None:
-        expected = getattr(self, "_build_input_shape", None)
-        if expected is None:
+        expected = self._build_input_shape
+        if expected is None or expected[1:] == x.shape[1:]:
             return
         if len(expected) != x.ndim or any(e is not None and e != d
                                           for e, d in zip(expected[1:], x.shape[1:])):

@@ -151,3 +151,15 @@ def test_fit_is_bitwise_reproducible(rng, shuffle):
     for a, b in zip(w1, w2):
         np.testing.assert_array_equal(a, b)
     assert h1 == h2
+
+
+def test_float64_model_trains_and_predicts_in_float64(rng):
+    model = pydl.Sequential([pydl.Input(shape=(3,), dtype="float64"),
+                             layers.Dense(4, activation="tanh", dtype="float64"),
+                             layers.Dense(1, dtype="float64")])
+    model.compile(optimizer="adam", loss="mse")
+    x = rng.standard_normal((64, 3)).astype(np.float32)  # converted once, to float64
+    history = model.fit(x, x.sum(axis=1), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(x[:2], verbose=0).dtype == np.float64
+    assert all(w.value.dtype == np.float64 for w in model.weights)
