@@ -285,3 +285,18 @@ def test_subclassed_model_round_trip(tmp_path, rng):
 def test_unbuilt_model_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="not been built"):
         pydl.Sequential([layers.Dense(2)]).save(tmp_path / "m.pydl")
+
+
+def test_optimizer_with_schedule_round_trip(tmp_path, data):
+    x, y = data
+    schedule = pydl.optimizers.schedules.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5)
+    model = make_model()
+    model.compile(optimizer=pydl.optimizers.SGD(schedule, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    model.save(tmp_path / "sched.pydl")
+    loaded = pydl.models.load_model(tmp_path / "sched.pydl")
+    assert isinstance(loaded.optimizer, pydl.optimizers.SGD)
+    assert loaded.optimizer.iterations == 3
+    assert loaded.optimizer.learning_rate == pytest.approx(model.optimizer.learning_rate)
+    assert loaded.metrics_names == ["loss", "accuracy"]
