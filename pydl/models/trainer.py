@@ -175,10 +175,12 @@ class Trainer(CompiledState, data.InputsMixin):
         callback_list = self._callback_list(callbacks, verbose, epochs, steps)
         batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
                                           "on_train_batch_end", "on_batch_begin", "on_batch_end")
-        gatherer = data.BatchGatherer(x, y, sw) if shuffle else None
         generator = _random.generator()
         self.stop_training = False
         self._begin_training()
+        # A fused plan runs a whole epoch's steps itself; else one step per batch here.
+        run_epoch = getattr(self._train_step, "run_epoch", None) or \
+            self._epoch_runner(data.BatchGatherer(x, y, sw) if shuffle else None)
         logs = {}
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -188,6 +190,29 @@ class Trainer(CompiledState, data.InputsMixin):
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose=verbose) if verbose else None
             order = generator.permutation(n) if shuffle else None
+            step = run_epoch(x, y, sw, order, batch_size, steps, callback_list, batch_hooks,
+                             progbar)
+            logs = self._logs()
+            if val is not None and should_validate(epoch + 1):
+                val_logs = self._run_evaluation(*val, batch_size=validation_batch_size,
+                                                callback_list=callback_list,
+                                                max_steps=validation_steps)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs=logs)
+            if progbar is not None:
+                progbar.update(step + 1, logs, finalize=True)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs=logs)
+        return self.history
+
+    def _epoch_runner(self, gatherer):
+        """``run(x, y, sw, order, batch_size, steps, callbacks, batch_hooks, progbar)``:
+        one epoch of ``_train_step`` calls; returns the index of the last step run."""
+
+        def run(x, y, sw, order, batch_size, steps, callback_list, batch_hooks, progbar):
+            n = x.shape[0]
+            step = -1
             for step in range(steps):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
@@ -206,19 +231,9 @@ class Trainer(CompiledState, data.InputsMixin):
                     progbar.update(step + 1, self._logs())
                 if self.stop_training:
                     break
-            logs = self._logs()
-            if val is not None and should_validate(epoch + 1):
-                val_logs = self._run_evaluation(*val, batch_size=validation_batch_size,
-                                                callback_list=callback_list,
-                                                max_steps=validation_steps)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs=logs)
-            if progbar is not None:
-                progbar.update(step + 1, logs, finalize=True)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs=logs)
-        return self.history
+            return step
+
+        return run
 
     @staticmethod
     def _check_validation_split(split, validation_data) -> float:
