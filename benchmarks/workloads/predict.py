@@ -1,6 +1,6 @@
 """Inference latency: one predict call on a batch of 1 and of 128 (784-512-256-10).
 
-pydl: model.predict(x, verbose=0) (the Keras call users make) and
+pydl: model.predict(x, batch_size=len(x), verbose=0) (the Keras call users make) and
 model.predict_on_batch(x); NumPy: NumpyMLP.predict; PyTorch: eager forward under
 inference_mode (+ softmax), and torch.compile of the model.
 """
@@ -42,7 +42,9 @@ def measure(run: Run, threads: int) -> None:
         x = rng.standard_normal((batch, net.sizes[0]), dtype=np.float32)
         makers = {"NumPy": lambda: (lambda x=x: numpy_mlp.predict(x))}
         if model is not None:
-            makers["pydl predict"] = lambda: (lambda x=x: model.predict(x, verbose=0))
+            # batch_size=len(x): one forward pass, as the others do (Keras' default is 32).
+            makers["pydl predict"] = lambda: (
+                lambda x=x: model.predict(x, batch_size=len(x), verbose=0))
             if hasattr(model, "predict_on_batch"):
                 makers["pydl predict_on_batch"] = lambda: (lambda x=x: model.predict_on_batch(x))
         if torch is not None:
