@@ -51,7 +51,7 @@ def _chart(table: Table, path: Path) -> bool:
     if chart.get("log"):
         ax.set_yscale("log")
     ax.set_title(table.title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
