@@ -315,7 +315,10 @@ class PlanStep:
         else:  # nothing watches single steps: as many as the prediction buffer bounds
             per_call = max(1, _MAX_PREDICTION_VALUES // (batch_size * plan.core.output_features))
         per_call = min(per_call, steps)
-        with_metrics = bool(model._metrics)
+        out = plan.core.output_features if plan is not None else None
+        metrics = model._metrics or []
+        bulk = [m for m in metrics if _exact_in_bulk(m[1], m[2], sw, out)]
+        stepwise = [m for m in metrics if not any(m is b for b in bulk)]
         step = 0
         while step < steps:
             count = min(per_call, steps - step)
@@ -327,16 +330,8 @@ class PlanStep:
                                                        count)
             else:
                 losses, predictions = plan.run(x, y, sw, indices, first, batch_size, count)
-            rows_total = predictions.shape[0]
-            for j in range(count):
-                r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
-                pred = predictions[r0:r1]
-                if with_metrics:  # the metrics see exactly the tape path's batch
-                    rows = indices[first + r0:first + r1]
-                    model._update_metrics(float(losses[j]), y[rows], pred,
-                                          None if sw is None else sw[rows])
-                else:  # only the row count of y is read without metrics
-                    model._update_metrics(float(losses[j]), pred, pred, None)
+            self._account(losses, predictions, y, sw, indices, first, batch_size, count,
+                          bulk, stepwise)
             step += count
             if batch_hooks:
                 callback_list.on_train_batch_end(step - 1, logs=model._logs())
@@ -345,6 +340,33 @@ class PlanStep:
             if model.stop_training:
                 break
         return step - 1
+
+    def _account(self, losses, predictions, y, sw, indices, first, batch_size, count,
+                 bulk, stepwise):
+        """The loss and metrics of `count` steps, as fit's loop updates them per batch.
+
+        Metrics in `bulk` get one update for all the steps (same bits, see
+        _exact_in_bulk); the loss and the other metrics are updated batch by batch."""
+        model = self.model
+        rows_total = predictions.shape[0]
+        saved = model._metrics
+        model._metrics = stepwise  # _update_metrics then skips the bulk ones
+        try:
+            for j in range(count):
+                r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
+                pred = predictions[r0:r1]
+                if stepwise:  # the metrics see exactly the tape path's batch
+                    rows = indices[first + r0:first + r1]
+                    model._update_metrics(float(losses[j]), y[rows], pred,
+                                          None if sw is None else sw[rows])
+                else:  # only the row count of y is read without metrics
+                    model._update_metrics(float(losses[j]), pred, pred, None)
+        finally:
+            model._metrics = saved
+        if bulk:
+            y_all = y[indices[first:first + rows_total]]
+            for _, metric, _ in bulk:
+                metric.update_state(y_all, predictions, sample_weight=None)
 
     def _tape_steps(self, x, y, sw, indices, first, batch_size, count):
         """Data the plan cannot read (never from fit's own conversions): tape steps."""
@@ -356,6 +378,21 @@ class PlanStep:
             losses.append(loss)
             predictions.append(pred)
         return losses, np.concatenate(predictions)
+
+
+def _exact_in_bulk(metric, weighted: bool, sw, outputs) -> bool:
+    """Whether one update over several batches gives the bits of one update per batch.
+
+    True for accuracies without sample weights: each sample counts 0 or 1, so the
+    float64 running total and count are exact integers in any grouping."""
+    from .. import metrics
+
+    if outputs is None or (weighted and sw is not None):
+        return False
+    kind = type(metric)
+    if kind in (metrics.CategoricalAccuracy, metrics.SparseCategoricalAccuracy):
+        return True
+    return kind is metrics.BinaryAccuracy and outputs == 1  # per-sample mean of 1 value
 
 
 def train_step_factory(model):
