@@ -129,8 +129,9 @@ def test_custom_layer_trains_through_fit(rng):
     np.testing.assert_allclose(b, [1.0], atol=1e-2)
 
 
+@pytest.mark.parametrize("dropout", [0.3, None], ids=["tape", "plan"])
 @pytest.mark.parametrize("shuffle", [True, False])
-def test_fit_is_bitwise_reproducible(rng, shuffle):
+def test_fit_is_bitwise_reproducible(rng, shuffle, dropout):
     """Same seed, same weights and logs, bit for bit -- also at another thread count."""
     x = rng.standard_normal((200, 6)).astype(np.float32)
     y = rng.integers(0, 3, 200)
@@ -138,7 +139,8 @@ def test_fit_is_bitwise_reproducible(rng, shuffle):
     def run():
         pydl.utils.set_random_seed(11)
         model = pydl.Sequential([pydl.Input(shape=(6,)), layers.Dense(8, activation="relu"),
-                                 layers.Dropout(0.3), layers.Dense(3, activation="softmax")])
+                                 *([layers.Dropout(dropout)] if dropout else []),
+                                 layers.Dense(3, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         history = model.fit(x, y, epochs=3, batch_size=32, shuffle=shuffle, verbose=0)

@@ -12,12 +12,14 @@ from pydl import layers
 from pydl.models import saving
 
 
-def make_model(seed=0, dropout=0.25):
+def make_model(seed=0, dropout=0.25, fused=False):
+    """With ``fused``, only what the core plan runs (no dropout, no regularizer)."""
     pydl.utils.set_random_seed(seed)
+    regularizer = None if fused else pydl.regularizers.L2(1e-3)
     model = pydl.Sequential([
         pydl.Input(shape=(6,)),
-        layers.Dense(12, activation="relu", kernel_regularizer=pydl.regularizers.L2(1e-3)),
-        layers.Dropout(dropout),
+        layers.Dense(12, activation="relu", kernel_regularizer=regularizer),
+        *([] if fused else [layers.Dropout(dropout)]),
         layers.Dense(3, activation="softmax"),
     ], name="classifier")
     model.compile(optimizer=pydl.optimizers.Adam(learning_rate=0.01),
@@ -63,12 +65,16 @@ def test_file_is_a_zip_of_json_and_npy(tmp_path, data):
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
 
-def test_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path, data):
+@pytest.mark.parametrize("fused", [False, True], ids=["tape", "plan"])
+def test_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path, data, fused):
+    from pydl.models import _plan
+
     x, y = data
-    straight = make_model(seed=3)
+    straight = make_model(seed=3, fused=fused)
+    assert (_plan.plan_reason(straight) is None) == fused
     straight.fit(x, y, epochs=4, batch_size=16, verbose=0)
 
-    first = make_model(seed=3)
+    first = make_model(seed=3, fused=fused)
     first.fit(x, y, epochs=2, batch_size=16, verbose=0)
     first.save(tmp_path / "checkpoint.pydl")
     resumed = pydl.models.load_model(tmp_path / "checkpoint.pydl")
