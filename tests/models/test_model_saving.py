@@ -306,3 +306,22 @@ def test_optimizer_with_schedule_round_trip(tmp_path, data):
     assert loaded.optimizer.iterations == 3
     assert loaded.optimizer.learning_rate == pytest.approx(model.optimizer.learning_rate)
     assert loaded.metrics_names == ["loss", "accuracy"]
+
+
+def test_model_checkpoint_files_load_back(tmp_path, data):
+    x, y = data
+    model = make_model(fused=True)
+    checkpoint = pydl.callbacks.ModelCheckpoint(str(tmp_path / "best.pydl"), monitor="loss",
+                                                save_best_only=True)
+    weights_only = pydl.callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}.weights.npz"),
+                                                  save_weights_only=True)
+    history = model.fit(x, y, epochs=3, batch_size=16, callbacks=[checkpoint, weights_only],
+                        verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]  # the last is the best
+    best = pydl.models.load_model(tmp_path / "best.pydl")
+    np.testing.assert_array_equal(best.predict(x, verbose=0), model.predict(x, verbose=0))
+    first = make_model(seed=5, fused=True)
+    first.load_weights(tmp_path / "e1.weights.npz")
+    assert not np.array_equal(first.get_weights()[0], model.get_weights()[0])
+    first.load_weights(tmp_path / "e3.weights.npz")
+    np.testing.assert_array_equal(first.get_weights()[0], model.get_weights()[0])
