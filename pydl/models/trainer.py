@@ -350,18 +350,24 @@ class Trainer(CompiledState, data.InputsMixin):
         callback_list = self._callback_list(callbacks, verbose, 1, num_steps, add_history=False)
         progbar = Progbar(num_steps, verbose=verbose) if verbose else None
         callback_list.on_predict_begin()
-        outputs = []
+        rows = min(n, num_steps * batch_size)
+        result = None  # allocated once the first batch shows the output shape
         for step in range(num_steps):
             callback_list.on_predict_batch_begin(step)
-            batch = self._predict_step(x[step * batch_size:(step + 1) * batch_size])
-            outputs.append(batch)
+            start = step * batch_size
+            batch = self._predict_step(x[start:start + batch_size])
+            if result is None:
+                result = batch if num_steps == 1 else \
+                    np.empty((rows,) + batch.shape[1:], dtype=batch.dtype)
+            if num_steps > 1:
+                result[start:start + batch.shape[0]] = batch
             callback_list.on_predict_batch_end(step, logs={"outputs": batch})
             if progbar is not None and progbar.due():
                 progbar.update(step + 1)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.update(num_steps, finalize=True)
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=0)
+        return result
 
     # -- one batch -------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,

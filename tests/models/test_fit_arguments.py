@@ -184,6 +184,7 @@ def test_predict_batches_and_dtype(data):
     parts = model.predict(x, batch_size=7, verbose=0)
     assert whole.shape == (40, 1) and whole.dtype == np.float32
     np.testing.assert_allclose(parts, whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(x, batch_size=7, steps=2, verbose=0), parts[:14])
     np.testing.assert_array_equal(model.predict(x[:1], verbose=0), model.predict_on_batch(x[:1]))
     with pytest.raises(ValueError, match="empty"):
         model.predict(x[:0], verbose=0)
