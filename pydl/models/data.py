@@ -14,8 +14,6 @@ import numpy as np
 
 from .. import _core
 
-_gather_rows = getattr(_core, "gather_rows", None)
-
 
 def as_array(arg: str, value) -> np.ndarray:
     """A NumPy array from arrays, lists and Tensors; TypeError for anything else."""
@@ -145,10 +143,7 @@ class BatchGatherer:
         for src, out in zip(self.arrays, buffers):
             if src is None:
                 continue
-            if _gather_rows is not None:
-                _gather_rows(src, indices, out)
-            else:
-                np.take(src, indices, axis=0, out=out)
+            _core.gather_rows(src, indices, out)
         return buffers
 
 
@@ -236,6 +231,11 @@ class InputsMixin:
                 raise ValueError(
                     f"{arg}: a sparse categorical loss expects class indices of shape "
                     f"(n,) for outputs of shape {out}, received shape {y.shape}"
+                )
+            if y.size and (y.min() < 0 or (out[-1] is not None and y.max() >= out[-1])):
+                raise ValueError(
+                    f"{arg}: expected class indices in [0, {out[-1]}) for outputs of shape "
+                    f"{out}, received values from {int(y.min())} to {int(y.max())}"
                 )
             return y
         if y.ndim == len(out) - 1 and out[-1] == 1:

@@ -81,6 +81,8 @@ def test_target_shape_errors_explain_the_fix(rng):
     model.compile(loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match="integer class indices"):
         model.fit(x, np.full(10, 0.5), verbose=0)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\).*from 0 to 3"):
+        model.fit(x, np.arange(10) % 4, verbose=0)
 
 
 def test_history_and_epochs(data):
