@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "nn/loss_rows.h"
 #include "nn/reduce.h"
@@ -23,59 +24,127 @@ constexpr LossName kLossNames[] = {
     {"sparse_categorical_crossentropy", LossKind::sparse_categorical_crossentropy},
 };
 
-// About this many values per block of rows: enough work to amortize a block,
-// and several blocks per thread on typical batches.
+// About this many values per block of rows: enough work to amortize a block
+// (and one vmath call over it), several blocks per thread on typical batches,
+// and block buffers that fit on the stack.
 constexpr std::ptrdiff_t kBlockValues = 4096;
 // Below about this many values the loss runs on one thread.
 constexpr std::ptrdiff_t kParallelValues = 32768;
 
-// sum_r(w_r * l_r) / rows, where row_loss(r, k) returns l_r and writes the
-// row's gradient scaled by k = w_r / rows.
-template <class T, class RowLoss>
-double reduce_rows(const LossProblem<T>& p, RowLoss&& row_loss) {
+// w_r of a row: its sample's weight (1 without weights).
+template <class T>
+struct RowWeights {
+    const T* sample_weight;
+    std::ptrdiff_t rows_per_sample;
+    double operator()(std::ptrdiff_t r) const {
+        if (!sample_weight) return 1.0;
+        return static_cast<double>(sample_weight[rows_per_sample == 1 ? r : r / rows_per_sample]);
+    }
+};
+
+// sum_r(w_r * l_r) / rows over fixed blocks of rows, where
+// block_loss(r0, r1, weights, inv_rows) returns the block's sum of w_r * l_r.
+template <class T, class BlockLoss>
+double reduce_rows(const LossProblem<T>& p, BlockLoss&& block_loss) {
     const std::ptrdiff_t rows = p.rows;
     if (rows <= 0) return 0.0;
-    const std::ptrdiff_t rows_per_sample = p.batch > 0 ? rows / p.batch : rows;
+    const RowWeights<T> weights{p.sample_weight, p.batch > 0 ? rows / p.batch : rows};
     const double inv_rows = 1.0 / static_cast<double>(rows);
     const std::ptrdiff_t block_rows = std::max<std::ptrdiff_t>(1, kBlockValues / p.cols);
     const std::ptrdiff_t grain_blocks =
         std::max<std::ptrdiff_t>(1, kParallelValues / (block_rows * p.cols));
-    const T* sw = p.sample_weight;
     const double total =
         blocked_sum(rows, block_rows, grain_blocks, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-            double s = 0.0;
-            for (std::ptrdiff_t r = r0; r < r1; ++r) {
-                const double w = sw ? static_cast<double>(sw[r / rows_per_sample]) : 1.0;
-                s += w * row_loss(r, w * inv_rows);
-            }
-            return s;
+            return block_loss(r0, r1, weights, inv_rows);
         });
     return total / static_cast<double>(rows);
 }
 
-template <class T, class L>
-double sparse_loss(const LossProblem<T>& p, const L* labels) {
-    const std::ptrdiff_t n = p.cols;
-    auto grad_row = [&](std::ptrdiff_t r) { return p.grad ? p.grad + r * n : nullptr; };
-    if (p.from_logits) {
-        return reduce_rows(p, [&](std::ptrdiff_t r, double k) {
-            return loss_rows::sparse_categorical_crossentropy_logits<T>(
-                static_cast<std::ptrdiff_t>(labels[r]), p.y_pred + r * n, grad_row(r), n, k);
-        });
+// A block buffer: on the stack up to kBlockValues values (every block when the
+// rows have at most that many), on the heap for longer rows.
+template <class T>
+class BlockBuffer {
+  public:
+    explicit BlockBuffer(std::ptrdiff_t n) {
+        if (n > kBlockValues) heap_.reset(new T[static_cast<std::size_t>(n)]);
     }
-    return reduce_rows(p, [&](std::ptrdiff_t r, double k) {
-        return loss_rows::sparse_categorical_crossentropy<T>(static_cast<std::ptrdiff_t>(labels[r]),
-                                                             p.y_pred + r * n, grad_row(r), n, k);
+    T* data() { return heap_ ? heap_.get() : stack_; }
+
+  private:
+    T stack_[kBlockValues];
+    std::unique_ptr<T[]> heap_;
+};
+
+// Kinds without exp/log (and sparse on probabilities: one log per row):
+// row_loss(r, k) -> l_r.
+template <class T, class RowLoss>
+double plain_loss(const LossProblem<T>& p, RowLoss&& row_loss) {
+    return reduce_rows(p, [&](std::ptrdiff_t r0, std::ptrdiff_t r1, const RowWeights<T>& weights,
+                              double inv_rows) {
+        double s = 0.0;
+        for (std::ptrdiff_t r = r0; r < r1; ++r) {
+            const double w = weights(r);
+            s += w * row_loss(r, w * inv_rows);
+        }
+        return s;
     });
 }
 
-// Losses with dense targets: row_fn(t, x, g, n, k) -> l.
+// Kinds with exp/log (loss_rows::*Crossentropy* structs): fill the block's
+// buffers row by row, one vmath pass over the block, then the rows.
+// target(r) is the row's targets (a pointer, or a class index).
+template <class Kind, class T, class Target>
+double buffered_loss(const LossProblem<T>& p, Target&& target) {
+    const std::ptrdiff_t n = p.cols;
+    return reduce_rows(p, [&](std::ptrdiff_t r0, std::ptrdiff_t r1, const RowWeights<T>& weights,
+                              double inv_rows) {
+        const std::ptrdiff_t len = (r1 - r0) * n;
+        BlockBuffer<T> buffer0(len);
+        BlockBuffer<T> buffer1(Kind::kBuffers > 1 ? len : 0);
+        T* b0 = buffer0.data();
+        T* b1 = buffer1.data();
+        for (std::ptrdiff_t r = r0; r < r1; ++r) {
+            const std::ptrdiff_t at = (r - r0) * n;
+            Kind::fill(p.y_pred + r * n, n, b0 + at, b1 + at);
+        }
+        Kind::transform(b0, b1, len);
+        double s = 0.0;
+        for (std::ptrdiff_t r = r0; r < r1; ++r) {
+            const double w = weights(r);
+            const std::ptrdiff_t at = (r - r0) * n;
+            s += w * Kind::row(target(r), p.y_pred + r * n, p.grad ? p.grad + r * n : nullptr, n,
+                               w * inv_rows, b0 + at, b1 + at);
+        }
+        return s;
+    });
+}
+
+template <class T, class L>
+double sparse_loss(const LossProblem<T>& p, const L* labels) {
+    auto label = [labels](std::ptrdiff_t r) { return static_cast<std::ptrdiff_t>(labels[r]); };
+    if (p.from_logits) {
+        return buffered_loss<loss_rows::SparseCategoricalCrossentropyLogits<T>>(p, label);
+    }
+    const std::ptrdiff_t n = p.cols;
+    return plain_loss(p, [&](std::ptrdiff_t r, double k) {
+        return loss_rows::sparse_categorical_crossentropy<T>(
+            label(r), p.y_pred + r * n, p.grad ? p.grad + r * n : nullptr, n, k);
+    });
+}
+
+// Losses with dense targets and no exp/log: row_fn(t, x, g, n, k) -> l.
 template <class T, class RowFn>
 double dense_loss(const LossProblem<T>& p, RowFn row_fn) {
     const std::ptrdiff_t n = p.cols;
-    return reduce_rows(p, [&](std::ptrdiff_t r, double k) {
+    return plain_loss(p, [&](std::ptrdiff_t r, double k) {
         return row_fn(p.y_true + r * n, p.y_pred + r * n, p.grad ? p.grad + r * n : nullptr, n, k);
     });
+}
+
+template <class Kind, class T>
+double dense_buffered_loss(const LossProblem<T>& p) {
+    const std::ptrdiff_t n = p.cols;
+    return buffered_loss<Kind>(p, [&](std::ptrdiff_t r) { return p.y_true + r * n; });
 }
 
 }  // namespace
@@ -110,11 +179,12 @@ double loss(const LossProblem<T>& p) {
             });
         }
         case LossKind::binary_crossentropy:
-            return p.from_logits ? dense_loss(p, loss_rows::binary_crossentropy_logits<T>)
-                                 : dense_loss(p, loss_rows::binary_crossentropy<T>);
+            return p.from_logits ? dense_buffered_loss<loss_rows::BinaryCrossentropyLogits<T>>(p)
+                                 : dense_buffered_loss<loss_rows::BinaryCrossentropy<T>>(p);
         case LossKind::categorical_crossentropy:
-            return p.from_logits ? dense_loss(p, loss_rows::categorical_crossentropy_logits<T>)
-                                 : dense_loss(p, loss_rows::categorical_crossentropy<T>);
+            return p.from_logits
+                       ? dense_buffered_loss<loss_rows::CategoricalCrossentropyLogits<T>>(p)
+                       : dense_buffered_loss<loss_rows::CategoricalCrossentropy<T>>(p);
         case LossKind::sparse_categorical_crossentropy:
             if (p.labels_i64) return sparse_loss(p, p.labels_i64);
             if (p.labels_i32) return sparse_loss(p, p.labels_i32);

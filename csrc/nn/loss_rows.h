@@ -6,6 +6,13 @@
 // the returned loss. g may be the same array as x: every kernel reads x[c]
 // before it writes g[c] and never reads x[c] again after that.
 //
+// The kinds that need exp or log are structs in three steps, so that the
+// transcendental functions run once over a whole block of rows through
+// nn/vmath.h (vectorized for float32) instead of once per short row:
+//   fill(x, n, b0, b1)        per row: the arguments of exp/log into b0 (b1)
+//   transform(b0, b1, len)    per block: exp/log in place
+//   row(target, x, g, n, k, b0, b1)   per row: loss and gradient
+//
 // Element terms are computed in T, as Keras computes them in the dtype of the
 // predictions; sums are accumulated in double. Comparisons are written so that
 // NaN propagates (a NaN never selects a clip bound or a branch that drops it).
@@ -86,14 +93,6 @@ double huber(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, double de
     return s / static_cast<double>(n);
 }
 
-// Values per chunk: the transcendental functions run through nn/vmath.h on a
-// stack buffer of this many values (vectorized for float32).
-inline constexpr std::ptrdiff_t kChunk = 256;
-
-inline std::ptrdiff_t chunk_length(std::ptrdiff_t c0, std::ptrdiff_t n) {
-    return n - c0 < kChunk ? n - c0 : kChunk;
-}
-
 // sum of v[0..n) in double, in four interleaved lanes (a fixed order).
 template <class T>
 double sum_in_double(const T* v, std::ptrdiff_t n) {
@@ -106,68 +105,6 @@ double sum_in_double(const T* v, std::ptrdiff_t n) {
     return (lane[0] + lane[1]) + (lane[2] + lane[3]);
 }
 
-// mean(-(t log p + (1 - t) log(1 - p))) with p clipped; g = 0 where clipped
-template <class T>
-double binary_crossentropy(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
-    const ProbabilityClip<T> clip;
-    double s = 0.0;
-    const T gk = static_cast<T>(k / static_cast<double>(n));
-    T log_p[kChunk], log_q[kChunk];
-    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
-        const std::ptrdiff_t len = chunk_length(c0, n);
-        for (std::ptrdiff_t j = 0; j < len; ++j) {
-            log_p[j] = clip(x[c0 + j]);
-            log_q[j] = T(1) - log_p[j];
-        }
-        vmath::log(log_p, log_p, len);
-        vmath::log(log_q, log_q, len);
-        for (std::ptrdiff_t j = 0; j < len; ++j) {
-            const T tc = t[c0 + j];
-            s -= static_cast<double>(tc) * static_cast<double>(log_p[j]) +
-                 static_cast<double>(T(1) - tc) * static_cast<double>(log_q[j]);
-        }
-        if (g) {
-            for (std::ptrdiff_t j = 0; j < len; ++j) {
-                const T p = x[c0 + j];
-                const T pc = clip(p);
-                const T tc = t[c0 + j];
-                g[c0 + j] = clip.passes(p) ? ((T(1) - tc) / (T(1) - pc) - tc / pc) * gk : T(0);
-            }
-        }
-    }
-    return s / static_cast<double>(n);
-}
-
-// mean(max(x, 0) - x t + log1p(exp(-|x|))); g = (sigmoid(x) - t) k / n
-template <class T>
-double binary_crossentropy_logits(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
-    double s = 0.0;
-    const T gk = static_cast<T>(k / static_cast<double>(n));
-    T e[kChunk], log_u[kChunk];
-    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
-        const std::ptrdiff_t len = chunk_length(c0, n);
-        for (std::ptrdiff_t j = 0; j < len; ++j) e[j] = -std::fabs(x[c0 + j]);
-        vmath::exp(e, e, len);  // in (0, 1]: never overflows
-        for (std::ptrdiff_t j = 0; j < len; ++j) log_u[j] = T(1) + e[j];
-        vmath::log(log_u, log_u, len);
-        for (std::ptrdiff_t j = 0; j < len; ++j) {
-            const T v = x[c0 + j];
-            const T tc = t[c0 + j];
-            // log1p(e) from log(u), u = 1 + e, exact to a few ulp even when u
-            // rounds to 1 (Goldberg): log(u) * e / (u - 1).
-            const T u = T(1) + e[j];
-            const T log1p_e = u == T(1) ? e[j] : log_u[j] * (e[j] / (u - T(1)));
-            s += static_cast<double>(v > T(0) ? v : T(0)) -
-                 static_cast<double>(v) * static_cast<double>(tc) + static_cast<double>(log1p_e);
-            if (g) {
-                const T sigmoid = (v >= T(0) ? T(1) : e[j]) / u;
-                g[c0 + j] = (sigmoid - tc) * gk;
-            }
-        }
-    }
-    return s / static_cast<double>(n);
-}
-
 // Largest value of the row (NaN when x[0] is NaN; a later NaN reaches the
 // result through exp anyway).
 template <class T>
@@ -177,107 +114,168 @@ T row_max(const T* x, std::ptrdiff_t n) {
     return m;
 }
 
-// exp(x - m) for one chunk into e; returns their sum in double.
+// mean(-(t log p + (1 - t) log(1 - p))) with p clipped; g = 0 where clipped.
+// b0 = log(clip(p)), b1 = log(1 - clip(p)).
 template <class T>
-double shifted_exp_chunk(const T* x, T m, T* e, std::ptrdiff_t len) {
-    for (std::ptrdiff_t j = 0; j < len; ++j) e[j] = x[j] - m;
-    vmath::exp(e, e, len);
-    return sum_in_double(e, len);
-}
+struct BinaryCrossentropy {
+    static constexpr int kBuffers = 2;
+    static void fill(const T* x, std::ptrdiff_t n, T* b0, T* b1) {
+        const ProbabilityClip<T> clip;
+        for (std::ptrdiff_t c = 0; c < n; ++c) {
+            b0[c] = clip(x[c]);
+            b1[c] = T(1) - b0[c];
+        }
+    }
+    static void transform(T* b0, T* b1, std::ptrdiff_t len) {
+        vmath::log(b0, b0, len);
+        vmath::log(b1, b1, len);
+    }
+    static double row(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, const T* log_p,
+                      const T* log_q) {
+        const ProbabilityClip<T> clip;
+        double s = 0.0;
+        const T gk = static_cast<T>(k / static_cast<double>(n));
+        for (std::ptrdiff_t c = 0; c < n; ++c) {
+            const T p = x[c];
+            const T pc = clip(p);
+            const T tc = t[c];
+            s -= static_cast<double>(tc) * static_cast<double>(log_p[c]) +
+                 static_cast<double>(T(1) - tc) * static_cast<double>(log_q[c]);
+            if (g) g[c] = clip.passes(p) ? ((T(1) - tc) / (T(1) - pc) - tc / pc) * gk : T(0);
+        }
+        return s / static_cast<double>(n);
+    }
+};
+
+// mean(max(x, 0) - x t + log1p(exp(-|x|))); g = (sigmoid(x) - t) k / n.
+// b0 = e = exp(-|x|) (in (0, 1]: never overflows), b1 = log(1 + e).
+template <class T>
+struct BinaryCrossentropyLogits {
+    static constexpr int kBuffers = 2;
+    static void fill(const T* x, std::ptrdiff_t n, T* b0, T*) {
+        for (std::ptrdiff_t c = 0; c < n; ++c) b0[c] = -std::fabs(x[c]);
+    }
+    static void transform(T* b0, T* b1, std::ptrdiff_t len) {
+        vmath::exp(b0, b0, len);
+        for (std::ptrdiff_t i = 0; i < len; ++i) b1[i] = T(1) + b0[i];
+        vmath::log(b1, b1, len);
+    }
+    static double row(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, const T* e,
+                      const T* log_u) {
+        double s = 0.0;
+        const T gk = static_cast<T>(k / static_cast<double>(n));
+        for (std::ptrdiff_t c = 0; c < n; ++c) {
+            const T v = x[c];
+            const T tc = t[c];
+            // log1p(e) from log(u), u = 1 + e, exact to a few ulp even when u
+            // rounds to 1 (Goldberg): log(u) * e / (u - 1).
+            const T u = T(1) + e[c];
+            const T log1p_e = u == T(1) ? e[c] : log_u[c] * (e[c] / (u - T(1)));
+            s += static_cast<double>(v > T(0) ? v : T(0)) -
+                 static_cast<double>(v) * static_cast<double>(tc) + static_cast<double>(log1p_e);
+            if (g) {
+                const T sigmoid = (v >= T(0) ? T(1) : e[c]) / u;
+                g[c] = (sigmoid - tc) * gk;
+            }
+        }
+        return s / static_cast<double>(n);
+    }
+};
+
+// b0 = exp(x - max(x)): the softmax numerators, shared by both logits kinds.
+template <class T>
+struct ShiftedExp {
+    static constexpr int kBuffers = 1;
+    static void fill(const T* x, std::ptrdiff_t n, T* b0, T*) {
+        const T m = row_max(x, n);
+        for (std::ptrdiff_t c = 0; c < n; ++c) b0[c] = x[c] - m;
+    }
+    static void transform(T* b0, T*, std::ptrdiff_t len) { vmath::exp(b0, b0, len); }
+};
 
 // sum_c t_c (lse - x_c) with lse = log(sum_c exp(x_c)); g = (softmax(x) sum(t) - t) k
 template <class T>
-double categorical_crossentropy_logits(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
-    const T m = row_max(x, n);
-    const double md = static_cast<double>(m);
-    double sum_exp = 0.0, sum_t = 0.0, sum_t_gap = 0.0;
-    T e[kChunk];
-    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
-        const std::ptrdiff_t len = chunk_length(c0, n);
-        for (std::ptrdiff_t j = 0; j < len; ++j) {
-            const double tc = static_cast<double>(t[c0 + j]);
+struct CategoricalCrossentropyLogits : ShiftedExp<T> {
+    static double row(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, const T* e,
+                      const T*) {
+        const double m = static_cast<double>(row_max(x, n));
+        double sum_t = 0.0, sum_t_gap = 0.0;
+        for (std::ptrdiff_t c = 0; c < n; ++c) {
+            const double tc = static_cast<double>(t[c]);
             sum_t += tc;
-            sum_t_gap += tc * (md - static_cast<double>(x[c0 + j]));  // >= 0 terms: no cancellation
+            sum_t_gap += tc * (m - static_cast<double>(x[c]));  // >= 0 terms: no cancellation
         }
-        sum_exp += shifted_exp_chunk(x + c0, m, e, len);
-        if (g) {  // softmax numerators, scaled below
-            for (std::ptrdiff_t j = 0; j < len; ++j) g[c0 + j] = e[j];
+        const double sum_exp = sum_in_double(e, n);
+        if (g) {
+            const T scale = static_cast<T>(sum_t / sum_exp);
+            const T gk = static_cast<T>(k);
+            for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = (e[c] * scale - t[c]) * gk;
         }
+        return sum_t_gap + sum_t * std::log(sum_exp);
     }
-    if (g) {
-        const T scale = static_cast<T>(sum_t / sum_exp);
-        const T gk = static_cast<T>(k);
-        for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = (g[c] * scale - t[c]) * gk;
+};
+
+// Sparse targets from logits: the categorical kernel with t = one_hot(label).
+// An invalid label gives a NaN loss and gradient row.
+template <class T>
+struct SparseCategoricalCrossentropyLogits : ShiftedExp<T> {
+    static double row(std::ptrdiff_t label, const T* x, T* g, std::ptrdiff_t n, double k,
+                      const T* e, const T*) {
+        if (label < 0 || label >= n) {
+            if (g) for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = static_cast<T>(NAN);
+            return NAN;
+        }
+        const T gap = row_max(x, n) - x[label];  // read before g (possibly x) is written
+        const double sum_exp = sum_in_double(e, n);
+        if (g) {
+            const T inv = static_cast<T>(1.0 / sum_exp);
+            const T gk = static_cast<T>(k);
+            for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = e[c] * inv * gk;
+            g[label] = (e[label] * inv - T(1)) * gk;
+        }
+        return static_cast<double>(gap) + std::log(sum_exp);
     }
-    return sum_t_gap + sum_t * std::log(sum_exp);
-}
+};
 
 // With q = x / sum(x) clipped: -sum_c t_c log q_c. The gradient goes through the
 // clip (mask) and the normalization: dl/dx_j = (G_j - sum_k G_k q_k) / sum(x)
-// with G_k = -t_k / q_k where the clip passes, else 0.
+// with G_k = -t_k / q_k where the clip passes, else 0. b0 = log(clip(q)).
 template <class T>
-double categorical_crossentropy(const T* t, const T* x, T* g, std::ptrdiff_t n, double k) {
-    const ProbabilityClip<T> clip;
-    const double sum = sum_in_double(x, n);
-    const T sum_t = static_cast<T>(sum);
-    double l = 0.0, g_dot_q = 0.0;
-    T log_q[kChunk];
-    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
-        const std::ptrdiff_t len = chunk_length(c0, n);
-        for (std::ptrdiff_t j = 0; j < len; ++j) log_q[j] = clip(x[c0 + j] / sum_t);
-        vmath::log(log_q, log_q, len);
-        for (std::ptrdiff_t j = 0; j < len; ++j) {
-            l -= static_cast<double>(t[c0 + j]) * static_cast<double>(log_q[j]);
+struct CategoricalCrossentropy {
+    static constexpr int kBuffers = 1;
+    static void fill(const T* x, std::ptrdiff_t n, T* b0, T*) {
+        const ProbabilityClip<T> clip;
+        const T sum = static_cast<T>(sum_in_double(x, n));
+        for (std::ptrdiff_t c = 0; c < n; ++c) b0[c] = clip(x[c] / sum);
+    }
+    static void transform(T* b0, T*, std::ptrdiff_t len) { vmath::log(b0, b0, len); }
+    static double row(const T* t, const T* x, T* g, std::ptrdiff_t n, double k, const T* log_q,
+                      const T*) {
+        double l = 0.0;
+        for (std::ptrdiff_t c = 0; c < n; ++c) {
+            l -= static_cast<double>(t[c]) * static_cast<double>(log_q[c]);
         }
         if (g) {
-            for (std::ptrdiff_t j = 0; j < len; ++j) {
-                const T q = x[c0 + j] / sum_t;
-                if (clip.passes(q)) g_dot_q -= static_cast<double>(t[c0 + j] / clip(q)) * static_cast<double>(q);
+            const ProbabilityClip<T> clip;
+            const double sum = sum_in_double(x, n);
+            const T sum_t = static_cast<T>(sum);
+            double g_dot_q = 0.0;
+            for (std::ptrdiff_t c = 0; c < n; ++c) {
+                const T q = x[c] / sum_t;
+                if (clip.passes(q)) g_dot_q -= static_cast<double>(t[c] / clip(q)) * static_cast<double>(q);
+            }
+            const double scale = k / sum;
+            for (std::ptrdiff_t c = 0; c < n; ++c) {
+                const T q = x[c] / sum_t;
+                const double gc = clip.passes(q) ? -static_cast<double>(t[c] / clip(q)) : 0.0;
+                g[c] = static_cast<T>((gc - g_dot_q) * scale);
             }
         }
+        return l;
     }
-    if (g) {
-        const double scale = k / sum;
-        for (std::ptrdiff_t c = 0; c < n; ++c) {
-            const T q = x[c] / sum_t;
-            const double gc = clip.passes(q) ? -static_cast<double>(t[c] / clip(q)) : 0.0;
-            g[c] = static_cast<T>((gc - g_dot_q) * scale);
-        }
-    }
-    return l;
-}
+};
 
-// Sparse targets: the categorical kernels with t = one_hot(label). An invalid
-// label gives a NaN loss and gradient row.
-template <class T>
-double sparse_categorical_crossentropy_logits(std::ptrdiff_t label, const T* x, T* g,
-                                              std::ptrdiff_t n, double k) {
-    if (label < 0 || label >= n) {
-        if (g) for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = static_cast<T>(NAN);
-        return NAN;
-    }
-    const T m = row_max(x, n);
-    const T x_label = x[label];  // read before g (possibly x) is written
-    T e_label = T(0);
-    double sum_exp = 0.0;
-    T e[kChunk];
-    for (std::ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
-        const std::ptrdiff_t len = chunk_length(c0, n);
-        sum_exp += shifted_exp_chunk(x + c0, m, e, len);
-        if (label >= c0 && label < c0 + len) e_label = e[label - c0];
-        if (g) {
-            for (std::ptrdiff_t j = 0; j < len; ++j) g[c0 + j] = e[j];
-        }
-    }
-    if (g) {
-        const T inv = static_cast<T>(1.0 / sum_exp);
-        const T gk = static_cast<T>(k);
-        for (std::ptrdiff_t c = 0; c < n; ++c) g[c] = g[c] * inv * gk;
-        g[label] = (e_label * inv - T(1)) * gk;
-    }
-    return (static_cast<double>(m) - static_cast<double>(x_label)) + std::log(sum_exp);
-}
-
+// Sparse targets from probabilities: one log per row, no block buffer.
 template <class T>
 double sparse_categorical_crossentropy(std::ptrdiff_t label, const T* x, T* g, std::ptrdiff_t n,
                                        double k) {

@@ -149,6 +149,20 @@ def test_float32_on_every_simd_path(isa, rng, kind, from_logits):
         np.testing.assert_allclose(grad, grad64, rtol=2e-5, atol=2e-5 * np.abs(grad64).max())
 
 
+@pytest.mark.parametrize("kind,from_logits", CASES)
+@pytest.mark.parametrize("shape", [(300, 50), (2, 5000)])
+def test_many_blocks_and_long_rows_match_row_by_row(rng, kind, from_logits, shape):
+    # (300, 50) spans several blocks of rows; rows of 5000 values exceed one
+    # stack block. Each sample alone (weight w_i, batch of 1) gives w_i * l_i.
+    y_true, y_pred = make_problem(rng, kind, shape, np.float64, from_logits)
+    w = rng.uniform(0.1, 2.0, size=shape[0])
+    value, grad = call_loss(kind, y_true, y_pred, w, from_logits)
+    assert value == pytest.approx(reference(kind, y_true, y_pred, w, from_logits), rel=1e-12)
+    for i in (0, shape[0] // 2, shape[0] - 1):
+        one, g_one = call_loss(kind, y_true[i:i + 1], y_pred[i:i + 1], w[i:i + 1], from_logits)
+        np.testing.assert_allclose(grad[i], g_one[0] / shape[0], rtol=1e-12, atol=1e-300)
+
+
 def test_binary_crossentropy_logits_keeps_tiny_losses_accurate():
     # t = 1, x large: the loss is log1p(exp(-x)) ~ exp(-x), far below float32's
     # epsilon relative to 1; log(1 + e) alone would lose it.
