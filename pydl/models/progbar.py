@@ -95,6 +95,8 @@ class Progbar:
         if not finalize:
             if not self._dynamic or now - self._last_draw < self.interval:
                 return
+            if self.target and step >= self.target:
+                return  # the final line follows at once
         self._last_draw = now
         elapsed = now - self._start
         line = self._line(step, logs, elapsed, finalize)
