@@ -129,6 +129,12 @@ def _verdict(run: Run, net, threads: int) -> str:
     return "; ".join(parts)
 
 
+def _ceiling(numpy_record: dict | None) -> str:
+    if not numpy_record or not numpy_record.get("roofline"):
+        return "n/a"
+    return f"{1 / numpy_record['roofline']:.2f}x"
+
+
 def table(run: Run, nets, threads: int) -> Table:
     names = ("NumPy", "pydl", "torch", "torch.compile", "jax.jit")
     competitors = [c for c in names if any(run.find(WORKLOAD, n.label, threads, c) for n in nets)]
@@ -136,7 +142,7 @@ def table(run: Run, nets, threads: int) -> Table:
     headers = (["network"] + [f"{c} samples/s" for c in competitors]
                + [f"{c} us/step" for c in step_cols]
                + [f"pydl / {c}" for c in competitors if c != "pydl"]
-               + ["pydl roofline", "NumPy roofline", "target"])
+               + ["pydl roofline", "NumPy roofline", "ceiling", "target"])
     rows, notes, series = [], [], {c: [] for c in competitors}
     for net in nets:
         recs = {c: run.find(WORKLOAD, net.label, threads, c) for c in competitors}
@@ -149,13 +155,16 @@ def table(run: Run, nets, threads: int) -> Table:
         rows.append([net.label] + [fmt(val[c]) for c in competitors]
                     + [fmt(net.batch / val[c] * 1e6) if val[c] else "n/a" for c in step_cols]
                     + [ratio(val.get("pydl"), val[c]) for c in competitors if c != "pydl"]
-                    + [roof("pydl"), roof("NumPy"), _verdict(run, net, threads)])
+                    + [roof("pydl"), roof("NumPy"), _ceiling(recs.get("NumPy")),
+                       _verdict(run, net, threads)])
     if run.records:
         peaks = [r for r in run.records if r["workload"] == WORKLOAD and r["threads"] == threads]
         if peaks:
             notes.append(f"Roofline: training FLOPs/s (6 x weights per sample) over the best "
                          f"GEMM rate measured at {threads} thread(s), "
                          f"{fmt(peaks[0]['gemm_peak_gflops'])} GFLOP/s.")
+    notes.append("Ceiling: 1 / NumPy roofline, the largest pydl / NumPy ratio possible "
+                 "without beating the GEMM rate measured here.")
     notes.append("One timed sample = one epoch (shuffle, gather, step per batch); "
                  f"steps per epoch: {', '.join(f'{n.name}: {n.steps}' for n in nets)}.")
     return Table(f"Training throughput, {threads} thread(s)", headers, rows, notes,
