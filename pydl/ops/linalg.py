@@ -67,12 +67,12 @@ def _folded(x: np.ndarray, y: np.ndarray):
     """(..., K) @ (K, N) as one (M, K) @ (K, N) product."""
     k, n = y.shape
     lead = x.shape[:-1]
-    x2 = contiguous(x).reshape(-1, k)
+    x2 = contiguous(x).reshape(int(np.prod(lead)), k)  # not -1: k may be 0
     y = contiguous(y)
     out = _core.matmul(x2, y).reshape(lead + (n,))
 
     def backward(g, need_a, need_b):
-        g2 = g.reshape(-1, n)
+        g2 = g.reshape(x2.shape[0], n)
         ga = gb = None
         if need_a:
             ga = np.empty_like(x2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import pydl
 from pydl import ops
 from pydl.tape import record, recording
 from pydl.tensor import Tensor
@@ -180,3 +181,23 @@ def test_shape_errors_name_the_shapes():
         ops.matmul(np.zeros((2, 3)), np.zeros((4, 5)))
     with pytest.raises(ValueError, match=r"dense: x's last dimension.*\(2, 3\).*\(4, 5\)"):
         ops.dense(np.zeros((2, 3)), np.zeros((4, 5)))
+
+
+@requires_core("gemm", "matmul", "dense_forward", "dense_backward")
+@pytest.mark.parametrize("sa,sb", [((2, 0), (0, 4)), ((0, 3), (3, 2)), ((3, 0, 2), (2, 5))])
+def test_matmul_and_dense_with_empty_dimensions(sa, sb):
+    a, b = np.zeros(sa), np.ones(sb)
+    with pydl.GradientTape() as tape:
+        tape.watch([a, b])
+        y = ops.sum(ops.matmul(a, b)) + ops.sum(ops.dense(a, b, activation="relu"))
+    np.testing.assert_array_equal(np.asarray(ops.matmul(a, b)), np.matmul(a, b))
+    da, db = tape.gradient(y, [a, b])
+    assert da.shape == sa and db.shape == sb and not db.any()
+
+
+@requires_core("dense_forward", "dense_backward")
+def test_dense_accepts_non_contiguous_and_fortran_operands():
+    x = np.arange(12.0).reshape(2, 6)[:, ::2]
+    w = np.asfortranarray(np.arange(6.0).reshape(3, 2))
+    np.testing.assert_allclose(np.asarray(ops.dense(x, w)), x @ w)
+    assert gradcheck(lambda x, w: ops.dense(x, w, activation="tanh") * 0.1, [x * 0.1, w * 0.1])
