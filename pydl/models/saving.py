@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -33,6 +34,13 @@ FORMAT = "pydl.model"
 FORMAT_VERSION = 1
 _CONFIG = "config.json"
 _MAX_CONFIG_BYTES = 64 * 2**20
+# What a damaged or hostile archive can make zipfile, zlib and numpy raise while
+# reading; each becomes a ValueError naming the file. (A mutated header can ask
+# for an unsupported compression method or zip version -- NotImplementedError --
+# or declare an array too large to allocate -- MemoryError.)
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, ValueError,
+                EOFError, RuntimeError, NotImplementedError, UnicodeDecodeError, MemoryError,
+                OverflowError)
 
 
 # -- writing -----------------------------------------------------------------------
@@ -164,7 +172,7 @@ class _Reader:
             raise FileNotFoundError(f"No such file: {self.path!r}")
         try:
             self.archive = zipfile.ZipFile(self.path, "r")
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except _READ_ERRORS as exc:
             raise self.error(f"not a pydl file (not a readable zip archive: {exc})") from None
         self.names = set(self.archive.namelist())
 
@@ -186,7 +194,7 @@ class _Reader:
         try:
             with self.archive.open(name) as entry:
                 array = np.lib.format.read_array(entry, allow_pickle=False)
-        except (ValueError, EOFError, OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        except _READ_ERRORS as exc:
             raise self.error(f"the entry {name!r} is damaged: {exc}") from None
         if array.dtype.kind not in "biuf":
             raise self.error(f"the entry {name!r} holds dtype {array.dtype}, expected numbers")
@@ -200,7 +208,7 @@ class _Reader:
             raise self.error(f"{_CONFIG} is {info.file_size} bytes, too large to be a config")
         try:
             manifest = json.loads(self.archive.read(_CONFIG).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+        except _READ_ERRORS as exc:
             raise self.error(f"{_CONFIG} is damaged: {exc}") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise self.error(f"{_CONFIG} does not describe a pydl model "
