@@ -25,6 +25,27 @@ def _name_of(identifier, obj) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
+class RunningMean:
+    """The batch-size-weighted mean of the step losses (Keras' loss tracker). Its own
+    object, so that a step's update does not go through Layer.__setattr__."""
+
+    __slots__ = ("total", "count")
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.total = 0.0
+        self.count = 0
+
+    def add(self, value: float, weight: int) -> None:
+        self.total += value * weight
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else float("nan")
+
+
 class VariableList:
     """A list of Variables kept by the trainer. Not a Python list on purpose: Layer
     tracks Variables found in attribute lists as the layer's own, and these are
@@ -51,8 +72,7 @@ class CompiledState:
         self._metrics = []  # [(log name, metric, weighted)], resolved on first data
         self._compile_config = None
         self.steps_per_execution = 1
-        self._loss_total = 0.0
-        self._loss_count = 0.0
+        self._loss_mean = RunningMean()
         self._train_step = self._tape_train_step
         self._step_penalties = True
         self._step_variables = VariableList()
@@ -150,20 +170,18 @@ class CompiledState:
 
     # -- running loss and metrics ----------------------------------------------
     def reset_metrics(self) -> None:
-        self._loss_total = 0.0
-        self._loss_count = 0.0
+        self._loss_mean.reset()
         for _, metric, _ in self._metrics or ():
             metric.reset_state()
 
     def _update_metrics(self, loss: float, y, y_pred, sample_weight) -> None:
         n = y.shape[0]
-        self._loss_total += loss * n
-        self._loss_count += n
+        self._loss_mean.add(loss, n)
         for _, metric, weighted in self._metrics:
             metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
 
     def _logs(self) -> dict:
-        logs = {"loss": self._loss_total / self._loss_count if self._loss_count else float("nan")}
+        logs = {"loss": self._loss_mean.result()}
         for name, metric, _ in self._metrics:
             logs[name] = float(metric.result())
         return logs
