@@ -201,7 +201,7 @@ def _metric_direction(monitor: str, model) -> str | None:
     from . import metrics as metrics_module
 
     cls = metrics_module._BY_NAME.get(name)
-    if cls is not None:
+    if cls is not None and cls._direction is not None:
         return cls._direction
     if "acc" in name or name.startswith(("auc", "precision", "recall", "fmeasure")):
         return "up"

@@ -52,14 +52,14 @@ class Metric:
     """Base class: ``update_state(y_true, y_pred, sample_weight=None)``, ``result()``, ``reset_state()``.
 
     ``metric(y_true, y_pred)`` updates the state and returns the result, as Keras 3.
-    `_direction` ("up" or "down") tells callbacks in mode "auto" which way is better.
+    `_direction` ("up", "down", or None: unknown) tells callbacks in mode "auto" which way is better.
 
     Args:
         name: the name used in logs; the class name in snake case when None.
         dtype: accepted for Keras compatibility; results are Python floats.
     """
 
-    _direction = "up"
+    _direction = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake_case(type(self).__name__)
@@ -203,6 +203,8 @@ class BinaryAccuracy(MeanMetricWrapper):
         threshold: the probability above which a prediction is 1.
     """
 
+    _direction = "up"
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
 
@@ -210,12 +212,16 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the argmax of `y_pred` matches the argmax of the one-hot `y_true`."""
 
+    _direction = "up"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the argmax of `y_pred` matches the integer `y_true`."""
+
+    _direction = "up"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
@@ -253,6 +259,8 @@ class _ConfusionMatrix(Metric):
     Labels are positive where `y_true` is non-zero; every element of the batch counts (multi-label
     outputs are flattened); sample_weight broadcasts over the trailing axes of `y_pred`.
     """
+
+    _direction = "up"
 
     def __init__(self, thresholds, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)

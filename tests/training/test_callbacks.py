@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from pydl import callbacks
+from pydl import callbacks, metrics
 
 from .fake_model import FakeModel, run_fit
 
@@ -106,6 +106,16 @@ def test_early_stopping_missing_monitor_warns_and_unknown_direction_raises():
     assert epochs == 2
     with pytest.raises(ValueError, match="mode='max'"):
         run_fit(model, [callbacks.EarlyStopping(monitor="weird")], [{"weird": 1.0}])
+    model.metrics.append(metrics.get(lambda y_true, y_pred: y_pred - y_true))  # direction unknown
+    model.metrics[-1].name = "gap"
+    with pytest.raises(ValueError, match="monitor=val_gap"):
+        run_fit(model, [callbacks.EarlyStopping(monitor="val_gap")], [{"val_gap": 1.0}])
+    falling = [{"val_gap": 1.0}, {"val_gap": 0.5}, {"val_gap": 0.2}]
+    _, epochs = run_fit(model, [callbacks.EarlyStopping(monitor="val_gap", mode="max")], falling)
+    assert epochs == 2
+    model.metrics[-1]._direction = "down"  # what the model's metric says wins in mode "auto"
+    _, epochs = run_fit(model, [callbacks.EarlyStopping(monitor="val_gap")], falling)
+    assert epochs == 3
     with pytest.warns(UserWarning, match="mode nonsense is unknown"):
         callbacks.EarlyStopping(mode="nonsense")
 

@@ -248,3 +248,5 @@ def test_get_names_classes_functions_and_errors():
 def test_directions_for_callbacks():
     assert metrics.MeanSquaredError()._direction == "down"
     assert metrics.AUC()._direction == "up" and metrics.BinaryAccuracy()._direction == "up"
+    assert metrics.Precision()._direction == "up" and metrics.SparseCategoricalAccuracy()._direction == "up"
+    assert metrics.get(lambda y_true, y_pred: y_pred)._direction is None  # unknown: callbacks must be told
