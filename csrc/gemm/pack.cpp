@@ -2,24 +2,59 @@
 
 #include <algorithm>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 namespace pydl::gemm {
 namespace {
 
+// Transposes a 4 x 4 block of floats (or 2 x 2 of doubles): dst[q*ld_dst + r] =
+// src[r*ld_src + q]. SSE2 is part of the x86-64 baseline, so this needs no
+// dispatch; other hosts use the scalar loop.
+#if defined(__SSE2__)
+constexpr bool kHaveBlockTranspose = true;
+inline void transpose_block(const float* __restrict src, std::ptrdiff_t ld_src,
+                            float* __restrict dst, std::ptrdiff_t ld_dst) {
+    __m128 r0 = _mm_loadu_ps(src), r1 = _mm_loadu_ps(src + ld_src);
+    __m128 r2 = _mm_loadu_ps(src + 2 * ld_src), r3 = _mm_loadu_ps(src + 3 * ld_src);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(dst, r0);
+    _mm_storeu_ps(dst + ld_dst, r1);
+    _mm_storeu_ps(dst + 2 * ld_dst, r2);
+    _mm_storeu_ps(dst + 3 * ld_dst, r3);
+}
+inline void transpose_block(const double* __restrict src, std::ptrdiff_t ld_src,
+                            double* __restrict dst, std::ptrdiff_t ld_dst) {
+    const __m128d r0 = _mm_loadu_pd(src), r1 = _mm_loadu_pd(src + ld_src);
+    _mm_storeu_pd(dst, _mm_unpacklo_pd(r0, r1));
+    _mm_storeu_pd(dst + ld_dst, _mm_unpackhi_pd(r0, r1));
+}
+#else
+constexpr bool kHaveBlockTranspose = false;
+template <class T>
+inline void transpose_block(const T*, std::ptrdiff_t, T*, std::ptrdiff_t) {}
+#endif
+
 // One panel of `rows` (<= R) strided source rows, read along their unit-stride
-// direction: dst[p*R + i] = src[i*stride + p]. The tile size is a template
-// parameter so that the inner loop unrolls (R values per p).
+// direction: dst[p*R + i] = src[i*stride + p], zero for i >= rows. Full panels
+// go through block transposes (4 x 4 floats, 2 x 2 doubles).
 template <class T, int R>
-void pack_gather(const T* src, std::ptrdiff_t stride, std::ptrdiff_t rows, std::ptrdiff_t len,
-                 T* dst) {
-    if (rows == R) {
-        const T* s[R];
-        for (int i = 0; i < R; ++i) s[i] = src + i * stride;
-        for (std::ptrdiff_t p = 0; p < len; ++p)
-            for (int i = 0; i < R; ++i) dst[p * R + i] = s[i][p];
-        return;
+void pack_gather(const T* __restrict src, std::ptrdiff_t stride, std::ptrdiff_t rows,
+                 std::ptrdiff_t len, T* __restrict dst) {
+    constexpr int B = 16 / sizeof(T);  // block edge
+    std::ptrdiff_t p = 0;
+    if (kHaveBlockTranspose && rows == R && R % B == 0) {
+        for (; p + B <= len; p += B)
+            for (int i = 0; i < R; i += B) transpose_block(src + i * stride + p, stride, dst + p * R + i, R);
     }
-    for (std::ptrdiff_t p = 0; p < len; ++p)
-        for (int i = 0; i < R; ++i) dst[p * R + i] = i < rows ? src[i * stride + p] : T(0);
+    for (int i = 0; i < R; ++i) {
+        if (i < rows)
+            for (std::ptrdiff_t q = p; q < len; ++q) dst[q * R + i] = src[i * stride + q];
+        else
+            for (std::ptrdiff_t q = p; q < len; ++q) dst[q * R + i] = T(0);
+    }
 }
 
 template <class T>
@@ -46,8 +81,8 @@ void pack_gather_dispatch(int r, const T* src, std::ptrdiff_t stride, std::ptrdi
 // fixed-size, vectorized copy (no memcpy call per run: runs are only MR or NR
 // values long).
 template <class T, int R>
-void pack_copy(const T* src, std::ptrdiff_t stride, std::ptrdiff_t cols, std::ptrdiff_t len,
-               T* dst, std::ptrdiff_t dst_stride) {
+void pack_copy(const T* __restrict src, std::ptrdiff_t stride, std::ptrdiff_t cols,
+               std::ptrdiff_t len, T* __restrict dst, std::ptrdiff_t dst_stride) {
     if (cols == R) {
         for (std::ptrdiff_t p = 0; p < len; ++p, src += stride, dst += dst_stride)
             for (int i = 0; i < R; ++i) dst[i] = src[i];
@@ -96,10 +131,17 @@ void pack_b(bool trans, const T* b, std::ptrdiff_t ldb, std::ptrdiff_t p0, std::
     if (!trans) {
         // Row by row across all full panels: B is read sequentially (the
         // prefetcher streams it from memory) and each panel gets one short row.
+        // Eight rows at a time: eight sequential read streams, and each panel
+        // receives a contiguous run of 8 * nr values (no cache-set conflicts
+        // from writing one short row per panel at a power-of-two stride).
         const std::ptrdiff_t full = nb / nr;
-        for (std::ptrdiff_t p = 0; p < kb; ++p)
-            pack_copy_dispatch(nr, b + (p0 + p) * ldb + j0, nr, nr, full, dst + p * nr,
-                               nr * kb);
+        constexpr std::ptrdiff_t kRows = 8;
+        for (std::ptrdiff_t q = 0; q < kb; q += kRows) {
+            const std::ptrdiff_t rows = std::min(kRows, kb - q);
+            for (std::ptrdiff_t s = 0; s < full; ++s)
+                pack_copy_dispatch(nr, b + (p0 + q) * ldb + j0 + s * nr, ldb, nr, rows,
+                                   dst + s * nr * kb + q * nr, nr);
+        }
         if (full * nr < nb)
             pack_copy_dispatch(nr, b + p0 * ldb + j0 + full * nr, ldb, nb - full * nr, kb,
                                dst + full * nr * kb, nr);
