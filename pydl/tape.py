@@ -214,9 +214,10 @@ class GradientTape:
         """Gradient of `target` with respect to `sources`.
 
         Args:
-            target: a Tensor (or a list/tuple of them: their sum). A non-scalar
-                target is summed, as TensorFlow does, unless `output_gradients`
-                gives the upstream gradient.
+            target: a scalar Tensor (or a list/tuple of them: their sum). A
+                non-scalar target needs `output_gradients` (the upstream
+                gradient); without it the call raises ValueError, because an
+                implicit sum of a per-sample loss is a common silent mistake.
             sources: a Variable, Tensor or watched array, or a nested
                 list/tuple/dict of them.
             output_gradients: same structure as `target`, each of its shape.
@@ -262,6 +263,12 @@ class GradientTape:
     @staticmethod
     def _seeds(targets: list, output_gradients) -> list:
         if output_gradients is None:
+            for t in targets:
+                shape = np.shape(_value_of(t))
+                if int(np.prod(shape)) != 1:
+                    raise ValueError(
+                        f"gradient: target must be a scalar, received shape {shape}; reduce "
+                        "it first (pydl.ops.mean or pydl.ops.sum) or pass output_gradients")
             return [None] * len(targets)
         seeds = _flatten(output_gradients, [])
         if len(seeds) != len(targets):

@@ -86,11 +86,12 @@ def test_nested_structure_of_sources_is_preserved():
     np.testing.assert_allclose(grads["rest"][0], [[1.0]])
 
 
-def test_non_scalar_target_is_summed_like_tensorflow():
+def test_non_scalar_target_needs_output_gradients():
     w = pydl.Variable([1.0, 2.0, 3.0])
     with pydl.GradientTape(persistent=True) as tape:
         y = w * w
-    np.testing.assert_allclose(tape.gradient(y, w), 2 * w.numpy())
+    with pytest.raises(ValueError, match=r"target must be a scalar, received shape \(3,\)"):
+        tape.gradient(y, w)
     upstream = np.array([1.0, 0.0, -1.0], np.float32)
     np.testing.assert_allclose(tape.gradient(y, w, output_gradients=upstream),
                                2 * w.numpy() * upstream)
