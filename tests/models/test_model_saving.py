@@ -47,7 +47,7 @@ def test_save_load_predict_identical(tmp_path, data):
         np.testing.assert_array_equal(a, b)
     assert loaded.optimizer.iterations == model.optimizer.iterations == 12
     assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
-    assert [type(l).__name__ for l in loaded.layers] == ["Dense", "Dropout", "Dense"]
+    assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "Dropout", "Dense"]
     assert loaded.layers[0].kernel_regularizer.l2 == pytest.approx(1e-3)
 
 
@@ -60,7 +60,7 @@ def test_file_is_a_zip_of_json_and_npy(tmp_path, data):
     assert "weights/00000.npy" in names and "optimizer/00000.npy" not in names
     assert config["format"] == "pydl.model" and config["class_name"] == "Sequential"
     assert config["optimizer"]["class_name"] == "Adam"
-    assert [l["class_name"] for l in config["config"]["layers"]] == \
+    assert [entry["class_name"] for entry in config["config"]["layers"]] == \
         ["InputLayer", "Dense", "Dropout", "Dense"]
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 

@@ -19,8 +19,8 @@ def mlp(input_shape=(8,)):
 def test_built_at_once_with_an_input():
     model = mlp()
     assert model.built
-    assert len(model.layers) == 3 and not any(isinstance(l, layers.InputLayer)
-                                              for l in model.layers)
+    assert len(model.layers) == 3 and not any(isinstance(layer, layers.InputLayer)
+                                              for layer in model.layers)
     assert [w.value.shape for w in model.weights] == [(8, 16), (16,), (16, 3), (3,)]
     assert model.trainable_weights == model.weights
     assert model.count_params() == 8 * 16 + 16 + 16 * 3 + 3
