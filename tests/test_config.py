@@ -12,6 +12,14 @@ from pydl import _core
 from conftest import ISA_ORDER, supported_isas
 
 
+def run_python(code, env, tmp_path, check=True):
+    """Runs `code` in a fresh interpreter. The working directory is a temporary
+    one, so that a source checkout in the current directory cannot shadow the
+    installed package."""
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=check, cwd=tmp_path)
+
+
 def test_show_config_keys_and_types(capsys):
     config = pydl.show_config()
     printed = capsys.readouterr().out
@@ -31,22 +39,20 @@ def test_show_config_silent(capsys):
 
 
 @pytest.mark.parametrize("cap", ISA_ORDER)
-def test_isa_cap_from_environment(cap):
+def test_isa_cap_from_environment(cap, tmp_path):
     """PYDL_ISA caps the path, never raises it, and show_config reports it."""
     code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
     env = dict(os.environ, PYDL_ISA=cap)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = run_python(code, env, tmp_path).stdout.strip()
     detected = _core.detected_isa()
     expected = cap if ISA_ORDER.index(cap) <= ISA_ORDER.index(detected) else detected
     assert out == expected
 
 
-def test_bad_isa_cap_warns_and_is_ignored():
+def test_bad_isa_cap_warns_and_is_ignored(tmp_path):
     code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
     env = dict(os.environ, PYDL_ISA="sse9")
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True)
+    proc = run_python(code, env, tmp_path)
     assert proc.stdout.strip() == _core.detected_isa()
     assert "PYDL_ISA" in proc.stderr
 
@@ -64,12 +70,11 @@ def test_select_isa_runtime_roundtrip():
 
 
 @pytest.mark.parametrize("var", ["PYDL_NUM_THREADS", "OMP_NUM_THREADS"])
-def test_thread_count_from_environment(var):
+def test_thread_count_from_environment(var, tmp_path):
     code = "import pydl; print(pydl.get_num_threads())"
     env = {k: v for k, v in os.environ.items() if k not in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS")}
     env[var] = "1"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = run_python(code, env, tmp_path).stdout.strip()
     assert out == "1"
 
 

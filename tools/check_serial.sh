@@ -9,6 +9,7 @@ python=${PYTHON:-python3}
 "$python" -m venv "$work/env"
 "$work/env/bin/python" -m pip install -q "$repo[test]" -Ccmake.define.PYDL_OPENMP=OFF
 cp -r "$repo/tests" "$work/tests"
+cp -r "$repo/benchmarks" "$work/benchmarks"   # the harness tests run it
 cp "$repo/pyproject.toml" "$work/pyproject.toml"
 cd "$work"
 "$work/env/bin/python" -c "import pydl; c = pydl.show_config(); assert c['openmp'] is False, c"

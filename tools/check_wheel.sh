@@ -29,6 +29,7 @@ echo "== installing into a clean environment and testing the installed wheel"
 "$python" -m venv "$work/test-env"
 "$work/test-env/bin/python" -m pip install -q "$wheel[test]"
 cp -r "$repo/tests" "$work/tests"
+cp -r "$repo/benchmarks" "$work/benchmarks"   # the harness tests run it
 cp "$repo/pyproject.toml" "$work/pyproject.toml"   # pytest settings (strict mode)
 cd "$work"
 "$work/test-env/bin/python" -c "import pydl, sys; assert 'site-packages' in pydl.__file__, pydl.__file__; pydl.show_config()"

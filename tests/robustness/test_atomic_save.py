@@ -43,7 +43,7 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
     expected = model.predict(x, verbose=0)
 
     with subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
-                          text=True) as proc:
+                          text=True, cwd=tmp_path) as proc:  # cwd: see test_config.run_python
         try:
             line = proc.stdout.readline()
             assert line.strip() == "writing", f"child did not start writing: {line!r}"
