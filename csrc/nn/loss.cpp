@@ -48,7 +48,10 @@ template <class T, class BlockLoss>
 double reduce_rows(const LossProblem<T>& p, BlockLoss&& block_loss) {
     const std::ptrdiff_t rows = p.rows;
     if (rows <= 0) return 0.0;
-    const RowWeights<T> weights{p.sample_weight, p.batch > 0 ? rows / p.batch : rows};
+    // batch divides rows (the bindings check shapes); the clamp keeps a
+    // malformed problem from dividing by zero.
+    const RowWeights<T> weights{p.sample_weight,
+                                std::max<std::ptrdiff_t>(1, p.batch > 0 ? rows / p.batch : rows)};
     const double inv_rows = 1.0 / static_cast<double>(rows);
     const std::ptrdiff_t block_rows = std::max<std::ptrdiff_t>(1, kBlockValues / p.cols);
     const std::ptrdiff_t grain_blocks =
