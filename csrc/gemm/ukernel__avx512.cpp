@@ -81,9 +81,9 @@ UkernelTable ukernel_table() {
     t.f32.narrow = {f32_gemm_ukernel_12x16__avx512, f32_gemm_ukernel_12x16_strided_a__avx512,
                     12, 16, 144, 512, 1024, "f32_gemm_ukernel_12x16__avx512"};
     t.f64.main = {f64_gemm_ukernel_12x16__avx512, f64_gemm_ukernel_12x16_strided_a__avx512,
-                  12, 16, 72, 256, 4096, "f64_gemm_ukernel_12x16__avx512"};
+                  12, 16, 144, 256, 1024, "f64_gemm_ukernel_12x16__avx512"};
     t.f64.narrow = {f64_gemm_ukernel_12x8__avx512, f64_gemm_ukernel_12x8_strided_a__avx512,
-                    12, 8, 72, 256, 4096, "f64_gemm_ukernel_12x8__avx512"};
+                    12, 8, 144, 256, 1024, "f64_gemm_ukernel_12x8__avx512"};
     return t;
 }
 
