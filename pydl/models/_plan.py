@@ -343,26 +343,29 @@ class PlanStep:
 
     def _account(self, losses, predictions, y, sw, indices, first, batch_size, count,
                  bulk, stepwise):
-        """The loss and metrics of `count` steps, as fit's loop updates them per batch.
+        """The running loss and metrics of `count` steps, bit for bit as fit's tape loop
+        updates them batch by batch (``Trainer._update_metrics``; the fit tests compare).
 
-        Metrics in `bulk` get one update for all the steps (same bits, see
-        _exact_in_bulk); the loss and the other metrics are updated batch by batch."""
+        The loss total is a running float64 sum: np.add.accumulate adds in the same
+        order, one rounding per step, without Python per step. Metrics in `bulk` get
+        one update for all the steps (same bits, see _exact_in_bulk); the others are
+        updated batch by batch."""
         model = self.model
         rows_total = predictions.shape[0]
-        saved = model._metrics
-        model._metrics = stepwise  # _update_metrics then skips the bulk ones
-        try:
-            for j in range(count):
-                r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
-                pred = predictions[r0:r1]
-                if stepwise:  # the metrics see exactly the tape path's batch
-                    rows = indices[first + r0:first + r1]
-                    model._update_metrics(float(losses[j]), y[rows], pred,
-                                          None if sw is None else sw[rows])
-                else:  # only the row count of y is read without metrics
-                    model._update_metrics(float(losses[j]), pred, pred, None)
-        finally:
-            model._metrics = saved
+        rows = np.full(count, batch_size, np.float64)
+        rows[-1] = rows_total - (count - 1) * batch_size
+        terms = np.empty(count + 1, np.float64)
+        terms[0] = model._loss_total
+        np.multiply(losses[:count], rows, out=terms[1:])  # float32 loss * n, in float64
+        model._loss_total = float(np.add.accumulate(terms)[-1])
+        model._loss_count = model._loss_count + float(rows_total)  # integers: exact
+        for j in range(count) if stepwise else ():
+            r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
+            samples = indices[first + r0:first + r1]
+            yb, pred = y[samples], predictions[r0:r1]
+            swb = None if sw is None else sw[samples]
+            for _, metric, weighted in stepwise:
+                metric.update_state(yb, pred, sample_weight=swb if weighted else None)
         if bulk:
             y_all = y[indices[first:first + rows_total]]
             for _, metric, _ in bulk:
