@@ -344,7 +344,7 @@ class PlanStep:
     def _account(self, losses, predictions, y, sw, indices, first, batch_size, count,
                  bulk, stepwise):
         """The running loss and metrics of `count` steps, bit for bit as fit's tape loop
-        updates them batch by batch (``Trainer._update_metrics``; the fit tests compare).
+        updates them batch by batch (``CompiledState._update_metrics``; the fit tests compare).
 
         The loss total is a running float64 sum: np.add.accumulate adds in the same
         order, one rounding per step, without Python per step. Metrics in `bulk` get
@@ -354,11 +354,12 @@ class PlanStep:
         rows_total = predictions.shape[0]
         rows = np.full(count, batch_size, np.float64)
         rows[-1] = rows_total - (count - 1) * batch_size
+        mean = model._loss_mean  # RunningMean: total += loss * n; count += n, per step
         terms = np.empty(count + 1, np.float64)
-        terms[0] = model._loss_total
+        terms[0] = mean.total
         np.multiply(losses[:count], rows, out=terms[1:])  # float32 loss * n, in float64
-        model._loss_total = float(np.add.accumulate(terms)[-1])
-        model._loss_count = model._loss_count + float(rows_total)  # integers: exact
+        mean.total = float(np.add.accumulate(terms)[-1])
+        mean.count += rows_total
         for j in range(count) if stepwise else ():
             r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
             samples = indices[first + r0:first + r1]
