@@ -2,7 +2,7 @@
 
     python -m benchmarks.memory_child '{"framework": "pydl", "sizes": [...], ...}'
 
-RSS is read from /proc/self/statm (current) and getrusage (peak); the baseline is
+RSS is read from /proc/self/statm (current) and VmHWM (peak); the baseline is
 the RSS once the data is made and the model built, before the first epoch.
 """
 
@@ -23,6 +23,15 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (reset by exec, unlike getrusage's ru_maxrss,
+    which Linux carries over from the parent that spawned us)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

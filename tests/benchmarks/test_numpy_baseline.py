@@ -200,6 +200,9 @@ def test_harness_smoke_run_writes_every_output(tmp_path, capsys):
     numpy_records = [r for r in raw["records"] if r["competitor"] == "NumPy"]
     assert numpy_records and all(r.get("value") is not None for r in numpy_records)
     assert all(r["correct"] for r in raw["records"] if "correct" in r)
+    for memory in (r for r in raw["records"] if r["workload"] == "memory"):
+        # Tiny data: the child's peak is its own (not inherited from this process).
+        assert memory["rss_before_mb"] <= memory["peak_rss_mb"] < memory["rss_before_mb"] + 100
     readme = (tmp_path / "README_table.md").read_text()
     assert readme.startswith("## Performance") and run.command in readme
 
