@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
+import os
 import platform
 import re
 import subprocess
@@ -126,11 +127,19 @@ def _blas() -> str:
     return "unknown (threadpoolctl not installed)"
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def describe(with_torch: bool, with_jax: bool) -> dict:
     info = _cpuinfo()
     return {
         "cpu": info.get("model name", platform.processor() or "unknown"),
         "cores": all_cores(),
+        "load_average_1min": _load_average(),
         "pydl": _pydl_config(),
         "peak": peak_estimate(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -155,4 +164,14 @@ def summary_lines(machine: dict) -> list[str]:
         f"NumPy {machine['numpy']} with {machine['blas']}" + (f", {others}" if others else ""),
         f"- Peak: {machine['peak']['derivation']}",
         f"- Date: {machine['date_utc']}; {machine['blas_threads']}",
-    ]
+    ] + _load_line(machine)
+
+
+def _load_line(machine: dict) -> list[str]:
+    load = machine.get("load_average_1min")
+    if load is None:
+        return []
+    busy = load > 0.5 * machine["cores"]
+    return [f"- Load average at start: {load} on {machine['cores']} cores"
+            + (" (a busy machine: multi-thread numbers suffer most; compare ratios)"
+               if busy else "")]
