@@ -10,8 +10,9 @@ other model trains on the GradientTape (``Trainer._tape_train_step``).
 Both paths call the same kernels with the same arguments in the same order, so
 they give bitwise identical weights, losses and metrics (tests/plan). Steps per
 call: ``steps_per_execution`` when callbacks watch batches or a progress bar is
-drawn (their batch hooks then run once per call, as in Keras); otherwise as many
-as fit in a bounded prediction buffer, since nothing can tell the difference.
+redrawn during the epoch (batch hooks then run once per call, as in Keras);
+otherwise as many as fit in a bounded prediction buffer, since nothing can tell
+the difference.
 
 The trainer asks ``train_step_factory(model)`` (see ``register``) for its step
 when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
@@ -307,7 +308,9 @@ class PlanStep:
         indices = np.arange(n, dtype=np.int64) if order is None else order.astype(np.int64,
                                                                                    copy=False)
         plan = plan_for(model, self.description, x, y, sw, batch_size)
-        observed = batch_hooks or progbar is not None or model.stop_training
+        # A progress bar redrawn during the epoch (verbose=1 on a terminal) watches steps.
+        drawn = progbar is not None and getattr(progbar, "_dynamic", True)
+        observed = batch_hooks or drawn or model.stop_training
         if plan is None or model.stop_training:
             per_call = 1
         elif observed:
