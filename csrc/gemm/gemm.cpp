@@ -17,6 +17,7 @@
 
 #include "cpu/threads.h"
 #include "gemm/pack.h"
+#include "gemm/skinny.h"
 #include "gemm/ukernel.h"
 #include "gemm/workspace.h"
 
@@ -261,6 +262,27 @@ void empty_product(const Problem<T>& pr) {
                                     pr.n);
 }
 
+// A few rows of A (gemm/skinny.h): threads split the columns of C in whole
+// register blocks; the element-wise activation runs on each thread's columns.
+template <class T>
+void skinny_product(const Problem<T>& pr) {
+    const SkinnyKernel<T>& kern = skinny_kernel<T>();
+    const SkinnyArgs<T> args{pr.m, pr.k, pr.a, pr.trans_a ? 1 : pr.lda, pr.trans_a ? pr.lda : 1,
+                             pr.b, pr.ldb, pr.c, pr.ldc, pr.ep.bias, pr.ep.accumulate};
+    const bool activate = pr.ep.activation != nn::Activation::linear &&
+                          nn::is_elementwise(pr.ep.activation);
+    const ptrdiff_t blocks = ceil_div(pr.n, kern.width);
+    // ~64K multiply-adds per thread at least: below that, fork/join costs more.
+    const ptrdiff_t grain = std::max<ptrdiff_t>(1, 65536 / (pr.m * pr.k * kern.width));
+    parallel_for(blocks, grain, [&](ptrdiff_t b0, ptrdiff_t b1) {
+        const ptrdiff_t j0 = b0 * kern.width, j1 = std::min(pr.n, b1 * kern.width);
+        kern.fn(args, j0, j1);
+        if (activate)
+            nn::activation_forward_rows(pr.ep.activation, pr.ep.alpha, pr.c + j0, pr.ldc,
+                                        pr.c + j0, pr.ldc, pr.m, j1 - j0);
+    });
+}
+
 }  // namespace
 
 template <class T>
@@ -274,6 +296,8 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
     }
     if (k <= 0) {
         empty_product(pr);
+    } else if (!trans_b && m <= kSkinnyMaxRows && m < kernels_for<T>().main.mr) {
+        skinny_product(pr);
     } else {
         const Ukernel<T>& uk = kernels_for<T>().main;
         // Reading B in place saves packing it when there is little reuse to pay
