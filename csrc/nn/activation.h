@@ -46,6 +46,8 @@ void activation_forward_rows(Activation act, T alpha, const T* x, std::ptrdiff_t
 // Jacobian-vector product with y). z may be nullptr unless
 // needs_preactivation(act); y may be nullptr when needs_preactivation(act) is
 // true. dx may equal dy.
+// relu, leaky_relu and elu read the sign of z from y (y > 0 <=> z > 0), which
+// holds for alpha >= 0 only; the bindings reject a negative alpha for them.
 template <class T>
 void activation_backward_rows(Activation act, T alpha, const T* z, const T* y, const T* dy,
                               T* dx, std::ptrdiff_t rows, std::ptrdiff_t cols);

@@ -3,8 +3,8 @@
 // vmath_vec_avx512.h) and expanded per path in the `*__avx2.cpp` /
 // `*__avx512.cpp` files.
 //
-// Method: Cody-Waite range reduction and short polynomials (Cephes-style for exp
-// and tanh, the FreeBSD/musl atanh series for log), evaluated with FMA. Edges
+// Method: Cody-Waite range reduction and short polynomials (Cephes' for exp, log
+// and small tanh; a refitted one for erfc), evaluated with FMA. Edges
 // are the C library's: exp overflows to inf above ln(FLT_MAX) and goes through
 // the subnormals to 0; log(0) = -inf, log(x<0) = NaN; NaN in, NaN out.
 //
