@@ -49,6 +49,20 @@ def as_targets(arg: str, value, dtype, integer: bool) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
+def require_finite(arg: str, array: np.ndarray) -> None:
+    """ValueError naming the first NaN or inf in float data: it would otherwise
+    train a model of NaNs without a word."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return
+    finite = np.isfinite(array)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"{arg}: expected finite values, received {array[where]} at index {where} "
+            f"({int(finite.size - finite.sum())} non-finite values in all); clean the data, "
+            "or pass check_finite=False to fit to skip this check")
+
+
 def as_sample_weight(arg: str, value, n: int, dtype) -> np.ndarray | None:
     if value is None:
         return None

@@ -118,7 +118,7 @@ class Trainer(CompiledState, data.InputsMixin):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, *, check_finite=True):
         """Trains for ``epochs`` passes over ``(x, y)`` in mini-batches; returns ``History``.
 
         Args:
@@ -139,6 +139,8 @@ class Trainer(CompiledState, data.InputsMixin):
             validation_batch_size: batch size of validation (default batch_size).
             validation_freq: validate every ``validation_freq`` epochs (int), or
                 at the epochs listed (1-based).
+            check_finite: refuse NaN or inf in x, y and sample_weight before
+                training starts (one pass over the data); False skips the check.
         """
         self._require_compiled("fit")
         verbose = _check_verbose(verbose)
@@ -154,6 +156,10 @@ class Trainer(CompiledState, data.InputsMixin):
         should_validate = self._validation_epochs(validation_freq)
 
         x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight)
+        if check_finite:
+            for name, array in (("x", x), ("y", y), ("sample_weight", sw)):
+                if array is not None:
+                    data.require_finite(name, array)
         val = None
         if validation_data is not None:
             val = self._unpack_validation_data(validation_data)
