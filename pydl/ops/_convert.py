@@ -53,7 +53,11 @@ def as_float(v, dtype: np.dtype) -> np.ndarray:
     """`v` (raw value) as an array of `dtype` (no copy when it already is one)."""
     if v.__class__ is np.ndarray and (v.dtype is dtype or v.dtype == dtype):
         return v
-    return np.asarray(v, dtype=dtype)
+    array = np.asarray(v)
+    if array.dtype.kind not in "biuf":
+        # Casting complex, object or string data to float would be a silent wrong answer.
+        raise TypeError(f"expected real numbers (bool, int or float), received dtype {array.dtype}")
+    return array.astype(dtype, copy=False)
 
 
 def unary(x):
