@@ -8,8 +8,8 @@ trap 'rm -rf "$work"' EXIT
 python=${PYTHON:-python3}
 "$python" -m venv "$work/env"
 "$work/env/bin/python" -m pip install -q "$repo[test]" -Ccmake.define.PYDL_OPENMP=OFF
-cp -r "$repo/tests" "$work/tests"
-cp -r "$repo/benchmarks" "$work/benchmarks"   # the harness tests run it
+# The tests, and what some of them run: the benchmark harness and the examples.
+for dir in tests benchmarks examples; do cp -r "$repo/$dir" "$work/$dir"; done
 cp "$repo/pyproject.toml" "$work/pyproject.toml"
 cd "$work"
 "$work/env/bin/python" -c "import pydl; c = pydl.show_config(); assert c['openmp'] is False, c"

@@ -28,8 +28,8 @@ echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 echo "== installing into a clean environment and testing the installed wheel"
 "$python" -m venv "$work/test-env"
 "$work/test-env/bin/python" -m pip install -q "$wheel[test]"
-cp -r "$repo/tests" "$work/tests"
-cp -r "$repo/benchmarks" "$work/benchmarks"   # the harness tests run it
+# The tests, and what some of them run: the benchmark harness and the examples.
+for dir in tests benchmarks examples; do cp -r "$repo/$dir" "$work/$dir"; done
 cp "$repo/pyproject.toml" "$work/pyproject.toml"   # pytest settings (strict mode)
 cd "$work"
 "$work/test-env/bin/python" -c "import pydl, sys; assert 'site-packages' in pydl.__file__, pydl.__file__; pydl.show_config()"
