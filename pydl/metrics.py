@@ -172,7 +172,14 @@ def binary_accuracy(y_true, y_pred, threshold=0.5) -> np.ndarray:
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1.0 per sample where ``argmax(y_pred) == argmax(y_true)`` (one-hot targets)."""
-    return (np.argmax(_as_array(y_true), axis=-1) == np.argmax(_as_array(y_pred), axis=-1)).astype(np.float64)
+    y_true, y_pred = _as_array(y_true), _as_array(y_pred)
+    if y_true.shape != y_pred.shape:
+        # Integer labels here would be compared by their own argmax: a silent wrong answer.
+        raise ValueError(
+            f"categorical_accuracy: expected one-hot y_true of the shape of y_pred "
+            f"{y_pred.shape}, received shape {y_true.shape}; for integer labels use "
+            "sparse_categorical_accuracy")
+    return (np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:

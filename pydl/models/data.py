@@ -63,6 +63,22 @@ def require_finite(arg: str, array: np.ndarray) -> None:
             "or pass check_finite=False to fit to skip this check")
 
 
+def require_distribution_rows(arg: str, y: np.ndarray, loss_name: str) -> None:
+    """Categorical cross-entropy reads each target row as a distribution: rows that
+    are negative or do not sum to 1 (e.g. integer labels by mistake) would train
+    on a meaningless loss without a word."""
+    if y.ndim < 1 or y.size == 0 or y.dtype.kind != "f":
+        return
+    sums = y.sum(axis=-1, dtype=np.float64)
+    bad = np.flatnonzero(~(np.abs(sums - 1.0) <= 1e-3).reshape(-1))
+    if bad.size or (y < 0).any():
+        row = int(bad[0]) if bad.size else int(np.argwhere(y < 0)[0][0])
+        raise ValueError(
+            f"{arg}: {loss_name} expects one-hot (or probability) rows that are >= 0 and sum to "
+            f"1, received row {row} summing to {float(sums.reshape(-1)[row]):.4g}; for integer "
+            "labels use sparse_categorical_crossentropy")
+
+
 def as_sample_weight(arg: str, value, n: int, dtype) -> np.ndarray | None:
     if value is None:
         return None
@@ -227,6 +243,8 @@ class InputsMixin:
         y = as_targets(y_name, y, self._input_dtype(), integer)
         n = check_same_length(x, y, x_name, y_name)
         y = self._match_target_shape(y_name, y, x, integer)
+        if getattr(self._loss_fn, "kind", None) == "categorical_crossentropy":
+            require_distribution_rows(y_name, y, "categorical_crossentropy")
         if self._metrics is None:
             self._build_metrics(y, self._output_shape_for(x))
         sw = as_sample_weight(sw_name, sample_weight, n, self._input_dtype())

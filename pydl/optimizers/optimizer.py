@@ -120,6 +120,9 @@ class Optimizer:
                 "Argument `learning_rate` should be a float, a LearningRateSchedule, or a callable "
                 f"of the step count. Received: learning_rate={learning_rate!r}"
             )
+        if learning_rate < 0:
+            raise ValueError(
+                f"Argument `learning_rate` should be >= 0. Received: learning_rate={learning_rate!r}")
         return float(learning_rate)
 
     @property
