@@ -8,7 +8,6 @@ import pytest
 import pydl
 from pydl import activations, ops
 
-from .helpers import requires_core
 
 NAMES = ["linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "selu", "gelu",
          "softplus", "silu"]
@@ -33,7 +32,6 @@ def test_get_special_identifiers():
         activations.get(3)
 
 
-@requires_core("activation_forward")
 def test_functions_match_numpy_references():
     x = np.linspace(-3, 3, 13).reshape(1, 13)
     np.testing.assert_allclose(np.asarray(activations.relu(x)), np.maximum(x, 0))
@@ -47,7 +45,6 @@ def test_functions_match_numpy_references():
     assert activations.linear(x) is x
 
 
-@requires_core("activation_forward")
 def test_relu_keras_options():
     x = np.array([-2.0, -0.5, 0.5, 1.0, 3.0])
     got = activations.relu(x, negative_slope=0.1, max_value=2.0, threshold=0.75)
@@ -58,7 +55,6 @@ def test_relu_keras_options():
         [x + 0.01])
 
 
-@requires_core("activation_forward", "vexp")
 def test_numpy_ufuncs_on_tensors_are_recorded():
     w = pydl.Variable([0.5, -1.0])
     with pydl.GradientTape() as tape:

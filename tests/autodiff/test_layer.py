@@ -8,7 +8,6 @@ import pytest
 import pydl
 from pydl import ops
 
-from .helpers import requires_core
 
 
 class Linear(pydl.layers.Layer):
@@ -157,7 +156,6 @@ def test_scale_layer_trains_in_a_tape_loop():
     np.testing.assert_allclose(layer.s.numpy(), [2.0, -1.0, 0.5], atol=1e-2)
 
 
-@requires_core("gemm", "matmul", "activation_forward")
 def test_custom_linear_layer_trains_with_plain_sgd():
     pydl.utils.set_random_seed(1)
     rng = np.random.default_rng(1)
@@ -178,7 +176,6 @@ def test_custom_linear_layer_trains_with_plain_sgd():
     assert layer.w.dtype == np.float32  # gradcheck restored the float32 weights
 
 
-@requires_core("gemm", "matmul", "activation_forward")
 def test_seeds_perceptron_example():
     """sigmoid(w0 + w . x) with w0 = 1, w = (3, -2), x = (-1, 2): sigmoid(-6) ~ 0.0025."""
     w0 = pydl.Variable(1.0)

@@ -9,9 +9,7 @@ import pydl
 from pydl import ops
 from pydl.testing import gradcheck
 
-from .helpers import requires_core
 
-pytestmark = requires_core("loss", "activation_forward")
 
 EPS = 1e-7
 R = np.random.default_rng(11)
@@ -132,7 +130,6 @@ def test_sigmoid_then_binary_crossentropy_uses_the_logits():
     np.testing.assert_allclose(tape.gradient(loss, z), expected, atol=1e-12)
 
 
-@requires_core("dense_forward", "dense_backward")
 def test_dense_softmax_then_crossentropy_fuses_into_the_dense_op():
     x = R.normal(size=(8, 5))
     w = pydl.Variable(R.normal(size=(5, 3)), dtype="float64")

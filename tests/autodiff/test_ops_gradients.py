@@ -11,7 +11,6 @@ from pydl.tape import record, recording
 from pydl.tensor import Tensor
 from pydl.testing import gradcheck
 
-from .helpers import requires_core
 
 R = np.random.default_rng(7)
 
@@ -95,7 +94,6 @@ def test_numpy_op_gradients(name, fn, inputs):
     assert gradcheck(_weighted(fn), inputs)
 
 
-@requires_core("activation_forward", "vexp", "vlog")
 @pytest.mark.parametrize("name,fn", ACTIVATIONS, ids=[c[0] for c in ACTIVATIONS])
 def test_activation_gradients(name, fn):
     x = normal(3, 5)
@@ -107,7 +105,6 @@ MATMULS = [((4, 3), (3, 5)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)), ((2, 
            ((2, 4, 3), (2, 3, 5)), ((2, 1, 4, 3), (3, 3, 2)), ((5, 3), (2, 3, 4))]
 
 
-@requires_core("gemm", "matmul")
 @pytest.mark.parametrize("sa,sb", MATMULS, ids=[f"{a}@{b}" for a, b in MATMULS])
 def test_matmul_forward_and_gradients(sa, sb):
     a, b = normal(*sa), normal(*sb)
@@ -116,7 +113,6 @@ def test_matmul_forward_and_gradients(sa, sb):
     assert gradcheck(_weighted(ops.matmul), [a, b])
 
 
-@requires_core("dense_forward", "dense_backward")
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax", "gelu",
                                         "silu", "elu", "leaky_relu"])
 def test_dense_gradients(activation):
@@ -125,7 +121,6 @@ def test_dense_gradients(activation):
     assert gradcheck(_weighted(lambda x, w: ops.dense(x, w, activation=activation)), [x, w])
 
 
-@requires_core("dense_forward", "activation_forward")
 def test_dense_matches_its_composition():
     x, w, b = normal(6, 4), normal(4, 3), normal(3)
     fused = ops.dense(x, w, b, "softmax")
@@ -183,7 +178,6 @@ def test_shape_errors_name_the_shapes():
         ops.dense(np.zeros((2, 3)), np.zeros((4, 5)))
 
 
-@requires_core("gemm", "matmul", "dense_forward", "dense_backward")
 @pytest.mark.parametrize("sa,sb", [((2, 0), (0, 4)), ((0, 3), (3, 2)), ((3, 0, 2), (2, 5))])
 def test_matmul_and_dense_with_empty_dimensions(sa, sb):
     a, b = np.zeros(sa), np.ones(sb)
@@ -195,7 +189,6 @@ def test_matmul_and_dense_with_empty_dimensions(sa, sb):
     assert da.shape == sa and db.shape == sb and not db.any()
 
 
-@requires_core("dense_forward", "dense_backward")
 def test_dense_accepts_non_contiguous_and_fortran_operands():
     x = np.arange(12.0).reshape(2, 6)[:, ::2]
     w = np.asfortranarray(np.arange(6.0).reshape(3, 2))

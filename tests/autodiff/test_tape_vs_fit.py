@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import pydl
 from pydl import ops
 
-from .helpers import requires_core
 
-pytestmark = [
-    requires_core("gemm", "loss", "sgd_step"),
-    pytest.mark.skipif(not hasattr(pydl, "Sequential"), reason="pydl.Sequential not built yet"),
-]
 
 
 class Linear(pydl.layers.Layer):
