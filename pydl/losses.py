@@ -148,7 +148,33 @@ def _check_smoothing(label_smoothing) -> float:
     return float(label_smoothing)
 
 
-class BinaryCrossentropy(_CoreLoss):
+class _SmoothedCrossentropy(_CoreLoss):
+    """A cross-entropy with `from_logits` and `label_smoothing` (binary or categorical)."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
+                 name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
+
+    def _smoothing_classes(self, y_pred):
+        """Classes the smoothed mass is spread over (None: the binary 0.5 rule)."""
+        raise NotImplementedError
+
+    def _options(self):
+        return {"from_logits": self.from_logits}
+
+    def _targets(self, y_true, y_pred):
+        if not self.label_smoothing:
+            return y_true
+        return _smooth(y_true, self.label_smoothing, self._smoothing_classes(y_pred),
+                       np.asarray(y_pred).dtype)
+
+    def get_config(self):
+        return dict(super().get_config(), from_logits=self.from_logits, label_smoothing=self.label_smoothing)
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """``-mean(y * log(p) + (1 - y) * log(1 - p), axis=-1)``; p clipped to [1e-7, 1 - 1e-7].
 
     Args:
@@ -161,23 +187,13 @@ class BinaryCrossentropy(_CoreLoss):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
                  name="binary_crossentropy", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        super().__init__(from_logits, label_smoothing, reduction, name, dtype)
 
-    def _options(self):
-        return {"from_logits": self.from_logits}
-
-    def _targets(self, y_true, y_pred):
-        if not self.label_smoothing:
-            return y_true
-        return _smooth(y_true, self.label_smoothing, None, np.asarray(y_pred).dtype)
-
-    def get_config(self):
-        return dict(super().get_config(), from_logits=self.from_logits, label_smoothing=self.label_smoothing)
+    def _smoothing_classes(self, y_pred):
+        return None
 
 
-class CategoricalCrossentropy(_CoreLoss):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """``-sum(y * log(p), axis=-1)`` with one-hot (or soft) targets y.
 
     Args:
@@ -190,20 +206,10 @@ class CategoricalCrossentropy(_CoreLoss):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
                  name="categorical_crossentropy", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        super().__init__(from_logits, label_smoothing, reduction, name, dtype)
 
-    def _options(self):
-        return {"from_logits": self.from_logits}
-
-    def _targets(self, y_true, y_pred):
-        if not self.label_smoothing:
-            return y_true
-        return _smooth(y_true, self.label_smoothing, np.shape(y_pred)[-1], np.asarray(y_pred).dtype)
-
-    def get_config(self):
-        return dict(super().get_config(), from_logits=self.from_logits, label_smoothing=self.label_smoothing)
+    def _smoothing_classes(self, y_pred):
+        return np.shape(y_pred)[-1]
 
 
 class SparseCategoricalCrossentropy(_CoreLoss):

@@ -65,16 +65,18 @@ def _tracks(value) -> bool:
     return isinstance(value, (Layer, Variable, list, tuple, dict))
 
 
+def _changed(method):
+    """`method` of a tracked container, followed by invalidating the weight caches."""
+    def wrapper(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        _structure_changed()
+        return result
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
 class _TrackedList(list):
     """A list attribute of a layer: mutating it invalidates the weight caches (as Keras)."""
-
-    def _changed(method):
-        def wrapper(self, *args, **kwargs):
-            result = method(self, *args, **kwargs)
-            _structure_changed()
-            return result
-        wrapper.__name__ = method.__name__
-        return wrapper
 
     append = _changed(list.append)
     extend = _changed(list.extend)
@@ -87,19 +89,10 @@ class _TrackedList(list):
     __setitem__ = _changed(list.__setitem__)
     __delitem__ = _changed(list.__delitem__)
     __iadd__ = _changed(list.__iadd__)
-    del _changed
 
 
 class _TrackedDict(dict):
     """A dict attribute of a layer: mutating it invalidates the weight caches."""
-
-    def _changed(method):
-        def wrapper(self, *args, **kwargs):
-            result = method(self, *args, **kwargs)
-            _structure_changed()
-            return result
-        wrapper.__name__ = method.__name__
-        return wrapper
 
     __setitem__ = _changed(dict.__setitem__)
     __delitem__ = _changed(dict.__delitem__)
@@ -108,7 +101,6 @@ class _TrackedDict(dict):
     clear = _changed(dict.clear)
     update = _changed(dict.update)
     setdefault = _changed(dict.setdefault)
-    del _changed
 
 
 class _CallContext(threading.local):
