@@ -65,8 +65,7 @@ def main(spec: dict) -> dict:
     for _ in range(spec["epochs"]):
         epoch()
         after_epochs.append(rss_mb())
-    weights = sum(a * b + b for a, b in zip(net.sizes[:-1], net.sizes[1:])) * 4 / 2**20
-    return {"data_mb": (x.nbytes + y.nbytes) / 2**20, "weights_mb": weights,
+    return {"data_mb": (x.nbytes + y.nbytes) / 2**20, "weights_mb": net.weight_bytes / 2**20,
             "rss_before_mb": before, "peak_rss_mb": peak_rss_mb(),
             "rss_after_epochs_mb": after_epochs}
 

@@ -27,6 +27,11 @@ class Net:
         return f"{self.name} {loss} {opt} b{self.batch}"
 
     @property
+    def weight_bytes(self) -> int:
+        """float32 bytes of the Dense kernels and biases (what one forward pass reads)."""
+        return 4 * sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+    @property
     def flops_per_sample(self) -> int:
         """6 FLOPs per weight per sample: forward 2, backward 4 (dW and dx)."""
         return 6 * sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))

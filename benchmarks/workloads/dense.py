@@ -12,11 +12,11 @@ import numpy as np
 
 from .. import pydl_side
 from ..results import Run, Table, fmt, ratio
-from ..threads import use_threads
-from ..timing import interleaved
-from .common import close, settle, shape_label, torch_or_none
+from .common import (close, per_thread_count, present, record_timings, shape_label,
+                     time_competitors, torch_or_none, wrong_notes)
 
 WORKLOAD = "dense"
+COMPETITORS = ("NumPy", "pydl", "torch")
 
 
 class _NumpyDense:
@@ -84,67 +84,62 @@ def measure(run: Run, shapes, threads: int) -> None:
     torch = torch_or_none(run, "Dense")
     rng = np.random.default_rng(1)
     for m, k, n in shapes:
-        case = shape_label(m, k, n)
         x = rng.standard_normal((m, k), dtype=np.float32)
         w = (rng.standard_normal((k, n), dtype=np.float32) / np.sqrt(k)).astype(np.float32)
         b = rng.standard_normal(n, dtype=np.float32)
         dy = rng.standard_normal((m, n), dtype=np.float32)
         z64 = x.astype(np.float64) @ w + b
         dw_ref = x.T.astype(np.float64) @ (dy * (z64 > 0))
-        competitors, dws = {}, {}
-        numpy_dense = _NumpyDense(x, w, b, dy)
-        competitors["NumPy"], dws["NumPy"] = numpy_dense, lambda: numpy_dense.dw
+        dws = {}  # name -> the competitor's dW after its last call
+
+        def numpy_dense():
+            dense = _NumpyDense(x, w, b, dy)
+            dws["NumPy"] = lambda: dense.dw
+            return dense
+
+        makers = {"NumPy": numpy_dense}
         if funcs is not None:
-            pydl_dense = _PydlDense(funcs[0], funcs[1], x, w, b, dy)
-            competitors["pydl"], dws["pydl"] = pydl_dense, lambda: pydl_dense.dw
+            def pydl_dense():
+                dense = _PydlDense(funcs[0], funcs[1], x, w, b, dy)
+                dws["pydl"] = lambda: dense.dw
+                return dense
+
+            makers["pydl"] = pydl_dense
         if torch is not None:
-            call, holder = _torch_dense(torch, x, w, b, dy)
-            competitors["torch"] = call
-            dws["torch"] = lambda: holder["dw"].numpy().T
-        try:
-            with use_threads(threads):
-                timings = interleaved(competitors, run.settings.repeats,
-                                      run.settings.min_sample_s, settle(run, threads))
-        except Exception as exc:  # a pydl binding that exists but rejects these arguments
-            run.say_unavailable("pydl Dense forward/backward", f"{type(exc).__name__}: {exc}")
-            competitors.pop("pydl", None)
-            with use_threads(threads):
-                timings = interleaved(competitors, run.settings.repeats,
-                                      run.settings.min_sample_s, settle(run, threads))
-        for name, timing in timings.items():
-            run.add(WORKLOAD, case, threads, name, value=6.0 * m * k * n / timing.median_s / 1e9,
-                    unit="GFLOP/s", median_s=timing.median_s, samples_s=timing.samples_s,
-                    calls_per_sample=timing.calls_per_sample,
-                    correct=close(dws[name](), dw_ref))
+            def torch_dense():
+                call, holder = _torch_dense(torch, x, w, b, dy)
+                dws["torch"] = lambda: holder["dw"].numpy().T
+                return call
+
+            makers["torch"] = torch_dense
+        # "pydl Dense forward/backward: not available yet: ..." when a binding rejects these.
+        timings = time_competitors(run, makers, threads, "Dense forward/backward")
+        record_timings(run, WORKLOAD, shape_label(m, k, n), threads, timings, "GFLOP/s",
+                       value=lambda s: 6.0 * m * k * n / s / 1e9,
+                       extra=lambda name, v: {"correct": close(dws[name](), dw_ref)})
 
 
 def table(run: Run, shapes, threads: int) -> Table:
-    competitors = [c for c in ("NumPy", "pydl", "torch")
-                   if any(run.find(WORKLOAD, shape_label(*s), threads, c) for s in shapes)]
+    cases = [shape_label(*s) for s in shapes]
+    competitors = present(run, WORKLOAD, cases, threads, COMPETITORS)
     headers = (["shape (batch x in . in x out)"]
                + [f"{c} us/call" for c in competitors] + [f"{c} GFLOP/s" for c in competitors]
                + ["pydl / NumPy"])
-    rows, notes, series = [], [], {c: [] for c in competitors}
-    for s in shapes:
-        case = shape_label(*s)
+    rows, series = [], {c: [] for c in competitors}
+    for case in cases:
         recs = {c: run.find(WORKLOAD, case, threads, c) for c in competitors}
         for c, r in recs.items():
             series[c].append(r["value"] if r else None)
-            if r and not r["correct"]:
-                notes.append(f"{c} gave a WRONG dW on {case} (vs a float64 reference)")
         us = [fmt(recs[c]["median_s"] * 1e6) if recs[c] else "n/a" for c in competitors]
         gf = [fmt(recs[c]["value"]) if recs[c] else "n/a" for c in competitors]
         p, q = recs.get("pydl"), recs.get("NumPy")
         rows.append([case] + us + gf + [ratio(p and p["value"], q and q["value"])])
+    notes = wrong_notes(run, WORKLOAD, cases, threads, competitors, "dW")
     notes.append("One call: forward (bias + relu) and backward (dW, db, dx); 6*M*K*N FLOPs.")
     return Table(f"Dense layer forward + backward, {threads} thread(s)", headers, rows, notes,
-                 chart={"ylabel": "GFLOP/s", "categories": [shape_label(*s) for s in shapes],
-                        "series": series})
+                 chart={"ylabel": "GFLOP/s", "categories": cases, "series": series})
 
 
 def run_workload(run: Run) -> None:
-    for threads in run.settings.threads:
-        measure(run, run.settings.dense_shapes, threads)
-        t = table(run, run.settings.dense_shapes, threads)
-        run.tables.append(t)
-        print(t.markdown(), flush=True)
+    per_thread_count(run, lambda threads: measure(run, run.settings.dense_shapes, threads),
+                     lambda threads: table(run, run.settings.dense_shapes, threads))

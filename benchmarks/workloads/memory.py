@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import pydl_side
 from ..results import Run, Table, fmt
 from ..settings import MNIST_SIZES
+from .common import publish
 
 WORKLOAD = "memory"
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,5 +74,4 @@ def run_workload(run: Run) -> None:
     t = Table(f"Memory while training {net} (batch {batch}, {run.settings.memory_samples} samples)",
               headers, rows, ["Each framework in a fresh process; peak RSS includes the "
                               "interpreter, the imports and the data."])
-    run.tables.append(t)
-    print(t.markdown(), flush=True)
+    publish(run, t)

@@ -10,7 +10,7 @@ from ..results import Run, Table
 from ..settings import MNIST_SIZES
 from ..threads import all_cores
 from . import gemm, train
-from .common import shape_label
+from .common import publish, shape_label
 
 WORKLOAD = "scaling"
 
@@ -54,5 +54,4 @@ def run_workload(run: Run) -> None:
             rows.append([title, c] + speedups)
     t = Table("Thread scaling (speedup over 1 thread)", headers, rows,
               [f"Ideal at n threads: n x; {all_cores()} cores here."])
-    run.tables.append(t)
-    print(t.markdown(), flush=True)
+    publish(run, t)

@@ -16,10 +16,8 @@ import numpy as np
 from .. import jax_side, pydl_side, torch_side
 from ..numpy_mlp import SGD, Adam, NumpyMLP
 from ..results import Run, Table, fmt, ratio
-from ..threads import use_threads
-from ..timing import interleaved
 from . import gemm
-from .common import settle, torch_or_none
+from .common import per_thread_count, present, record_timings, time_competitors, torch_or_none
 
 WORKLOAD = "train"
 TARGETS = {(784, 512, 256, 10): 2.5, (64, 32, 10): 5.0, (1024, 4096, 4096, 1024): 1.2}
@@ -53,8 +51,8 @@ def pydl_epoch(net, x, y):
     return run_epoch
 
 
-def _competitors(run: Run, net, x, y) -> dict:
-    """Builds and warms up each competitor; those that fail are reported and left out."""
+def _makers(run: Run, net, x, y) -> dict:
+    """name -> a function building that competitor's one-epoch callable."""
     makers = {"NumPy": lambda: numpy_epoch(net, x, y)}
     reason = pydl_side.keras_api_reason()
     if reason is None:
@@ -72,17 +70,7 @@ def _competitors(run: Run, net, x, y) -> dict:
             run.say_unavailable("JAX column", reason)
         else:
             makers["jax.jit"] = lambda: jax_side.epoch_fn(net, x, y, jax, jnp)
-    competitors = {}
-    for name, make in makers.items():
-        try:
-            fn = make()
-            fn()  # warm-up; also where compilation errors surface
-        except Exception as exc:
-            what = "pydl training" if name == "pydl" else f"{name} training"
-            run.say_unavailable(f"{what} on {net.label}", f"{type(exc).__name__}: {exc}"[:300])
-            continue
-        competitors[name] = fn
-    return competitors
+    return makers
 
 
 def measure(run: Run, nets, threads: int) -> None:
@@ -90,28 +78,33 @@ def measure(run: Run, nets, threads: int) -> None:
         if run.find(WORKLOAD, net.label, threads, "NumPy"):
             continue
         x, y = make_data(net, net.steps * net.batch)
-        with use_threads(threads):
-            competitors = _competitors(run, net, x, y)
-            last_loss = {}
+        last_loss = {}
 
-            def recording(name, fn):
+        def recording(name, make):
+            def build():
+                epoch = make()
+
                 def call():
-                    last_loss[name] = fn()
+                    last_loss[name] = epoch()
+                    return last_loss[name]
                 return call
+            return build
 
-            timings = interleaved({n: recording(n, f) for n, f in competitors.items()},
-                                  run.settings.repeats, 0.0, settle(run, threads),
-                                  warm_up=False)  # _competitors warmed them up
-            peak, peak_source = gemm.measured_peak(run, threads)
-        for name, timing in timings.items():
-            samples_per_s = net.steps * net.batch / timing.median_s
+        makers = {name: recording(name, make) for name, make in _makers(run, net, x, y).items()}
+        # One epoch per sample: long enough to time singly.
+        timings = time_competitors(run, makers, threads, f"training on {net.label}",
+                                   min_sample_s=0.0)
+        peak, peak_source = gemm.measured_peak(run, threads)
+
+        def extra(name, samples_per_s):
             loss = last_loss.get(name)
-            run.add(WORKLOAD, net.label, threads, name, value=samples_per_s, unit="samples/s",
-                    median_s=timing.median_s, samples_s=timing.samples_s,
-                    steps=net.steps, batch=net.batch,
-                    roofline=samples_per_s * net.flops_per_sample / (peak * 1e9),
-                    gemm_peak_gflops=peak, gemm_peak_source=peak_source,
-                    final_loss=loss, loss_finite=loss is not None and math.isfinite(loss))
+            return {"steps": net.steps, "batch": net.batch,
+                    "roofline": samples_per_s * net.flops_per_sample / (peak * 1e9),
+                    "gemm_peak_gflops": peak, "gemm_peak_source": peak_source,
+                    "final_loss": loss, "loss_finite": loss is not None and math.isfinite(loss)}
+
+        record_timings(run, WORKLOAD, net.label, threads, timings, "samples/s",
+                       value=lambda s: net.steps * net.batch / s, extra=extra)
 
 
 def _verdict(run: Run, net, threads: int) -> str:
@@ -136,8 +129,8 @@ def _ceiling(numpy_record: dict | None) -> str:
 
 
 def table(run: Run, nets, threads: int) -> Table:
-    names = ("NumPy", "pydl", "torch", "torch.compile", "jax.jit")
-    competitors = [c for c in names if any(run.find(WORKLOAD, n.label, threads, c) for n in nets)]
+    competitors = present(run, WORKLOAD, [n.label for n in nets], threads,
+                          ("NumPy", "pydl", "torch", "torch.compile", "jax.jit"))
     step_cols = [c for c in ("NumPy", "pydl") if c in competitors]
     headers = (["network"] + [f"{c} samples/s" for c in competitors]
                + [f"{c} us/step" for c in step_cols]
@@ -173,8 +166,5 @@ def table(run: Run, nets, threads: int) -> Table:
 
 
 def run_workload(run: Run) -> None:
-    for threads in run.settings.threads:
-        measure(run, run.settings.nets, threads)
-        t = table(run, run.settings.nets, threads)
-        run.tables.append(t)
-        print(t.markdown(), flush=True)
+    per_thread_count(run, lambda threads: measure(run, run.settings.nets, threads),
+                     lambda threads: table(run, run.settings.nets, threads))
