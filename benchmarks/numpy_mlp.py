@@ -228,7 +228,7 @@ class NumpyMLP:
     # -- backward ------------------------------------------------------------------------
     def _backward(self, buf: _Buffers) -> None:
         """Fills self.grads from buf.da[-1] (the delta of the last layer)."""
-        kernels, biases = self.kernels, self.biases
+        kernels = self.kernels
         dws, dbs = self._grad_views[0::2], self._grad_views[1::2]
         for i in range(len(kernels) - 1, -1, -1):
             delta = buf.da[i + 1]
