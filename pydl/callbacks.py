@@ -182,8 +182,10 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
-        if self.model is not None:
-            self.model.history = self
+        model = self.model
+        # Set only when it changes: on a Model, each attribute set runs Layer's tracking.
+        if model is not None and getattr(model, "history", None) is not self:
+            model.history = self
 
 
 # --------------------------------------------------------------------------- monitoring helpers

@@ -27,6 +27,9 @@ import contextlib
 import numpy as np
 
 from .. import _core
+from ..layers import layer as _layer_module
+
+_LAYER_CACHE = _layer_module._CACHE
 
 # Rows x outputs of predictions one call may return (4 MiB of float32).
 _MAX_PREDICTION_VALUES = 1 << 20
@@ -172,6 +175,79 @@ def plan_reason(model):
     return description if isinstance(description, str) else None
 
 
+# -- what a cached description depends on -----------------------------------------------
+def _model_state(model):
+    """(objects, values): everything `describe` and `plan_for` read from a model, its
+    layers, weights, loss and optimizer, except the data, the learning rate and the
+    step count. Objects compare by identity (an attribute rebound to an equal value
+    only costs a rebuild), values by ==.
+
+    Layers contribute every attribute they hold (activation, use_bias, trainable,
+    regularizers, rate, kernel, bias, ...), weights their array, trainable flag,
+    regularizer and name; containers of layers bump `_generation` when mutated. The
+    optimizer contributes its attributes but `iterations` and the learning rate
+    (read by every run), so rebuilt slots or changed hyperparameters are seen."""
+    opt = model.optimizer
+    loss = model._loss_fn
+    objects = [type(model), model.__dict__.get("_build_input_shape"), model._loss_weight,
+               loss, type(loss), opt, type(opt)]
+    objects += getattr(loss, "__dict__", {}).values()
+    opt_state = dict(opt.__dict__)
+    opt_state.pop("iterations", None)
+    opt_state.pop("_learning_rate", None)
+    objects += opt_state.values()
+    for layer in model.layers:
+        state = dict(layer.__dict__)
+        state.pop("_losses", None)  # a new list at each outer call once add_loss was used
+        state.pop(_LAYER_CACHE, None)  # follows _generation
+        objects.append(type(layer))
+        objects += state.values()
+    for v in model.weights:
+        objects += (v.value, v.trainable, v.regularizer, v.name)
+    values = (_state["enabled"], _layer_module._generation[0], model._trainable,
+              len(getattr(opt, "_decay_excluded_ids", ())),
+              len(getattr(opt, "_decay_excluded_names", ())))
+    return objects, values
+
+
+class _StepCache:
+    """`cached_step`'s memory on the model. An object with slots, not a tuple: Layer
+    scans tuple, list and dict attributes for Variables and layers to track, and
+    would count the weights held here as the model's own (penalties twice)."""
+
+    __slots__ = ("key", "objects", "description", "step")
+
+    def __init__(self, key, objects, description, step):
+        self.key = key
+        self.objects = objects  # keeps alive the objects whose ids `key` holds
+        self.description = description
+        self.step = step
+
+
+def cached_step(model):
+    """(description, PlanStep or None) of `model`, reused while `_model_state(model)` is
+    unchanged: describing walks every layer and costs several microseconds per layer,
+    and fit asks at every call. The PlanStep keeps its checked plan between calls."""
+    objects, values = _model_state(model)
+    key = (tuple(map(id, objects)), values)
+    cached = model.__dict__.get("_plan_step")
+    if cached is not None and cached.key == key:
+        return cached.description, cached.step
+    description = describe(model)
+    step = None
+    if not isinstance(description, str):
+        step = PlanStep(model, description)
+        if not model.optimizer.built:
+            # As Keras builds it when fit starts; plan_for would at the first step. The
+            # state it is described in is then the built one, seen again next call.
+            model.optimizer.build(description[3])
+            objects, values = _model_state(model)
+            key = (tuple(map(id, objects)), values)
+    # object.__setattr__: no tracked attribute, and no Layer.__setattr__ scan to pay.
+    object.__setattr__(model, "_plan_step", _StepCache(key, objects, description, step))
+    return description, step
+
+
 # -- the plan ---------------------------------------------------------------------------
 class FusedPlan:
     """A ``_core.TrainPlan`` over a model's arrays, with its reusable call buffers."""
@@ -242,10 +318,27 @@ def _data_fits(plan_core, loss_kind, x, y, sw) -> bool:
     return y.dtype == np.float32 and y.size == y.shape[0] * plan_core.output_features
 
 
+def _optimizer_token(opt):
+    """What `plan_for` reads from the optimizer, for `PlanStep` to notice a change
+    between epochs: its slot arrays (rebuilt by `build`) and weight-decay settings."""
+    return (id(opt), id(opt.__dict__.get("_slots")), opt.weight_decay,
+            len(getattr(opt, "_decay_excluded_ids", ())),
+            len(getattr(opt, "_decay_excluded_names", ())))
+
+
 def plan_for(model, description, x, y, sample_weight, batch_size: int):
     """The model's plan for this data, built or reused, or None when fit must use the tape.
 
     `description` is `describe(model)`, taken when training started."""
+    plan = matching_plan(model, description, x, batch_size)
+    if plan is None or not _data_fits(plan.core, description[0][0], x, y, sample_weight):
+        return None
+    return plan
+
+
+def matching_plan(model, description, x, batch_size: int):
+    """The model's plan for `description` and the optimizer's current state, built or
+    reused (None when `x` does not have the plan's input features)."""
     (kind, from_logits, delta), (opt_kind, hyper, slot_of), layers, variables = description
     opt = model.optimizer
     if not opt.built:
@@ -264,9 +357,7 @@ def plan_for(model, description, x, y, sample_weight, batch_size: int):
         core = _core.TrainPlan(in_features, layers, kind, opt_kind, state, batch_size,
                                from_logits=from_logits, delta=delta, **hyper)
         plan = FusedPlan(core, key, opt)
-        model._fused_plan = plan
-    if not _data_fits(plan.core, kind, x, y, sample_weight):
-        return None
+        object.__setattr__(model, "_fused_plan", plan)  # not a tracked type: no Layer hook
     return plan
 
 
@@ -288,11 +379,32 @@ class PlanStep:
     def __init__(self, model, description):
         self.model = model
         self.description = description
+        # The plan last found by matching_plan, and the optimizer token it matched:
+        # while both hold, the plan's key (per-variable slots) need not be rebuilt.
+        self._plan = None
+        self._plan_token = None
+        self._rows = np.empty(0, np.float64)  # step sizes for _account, reused
+
+    def plan(self, x, y, sw, batch_size: int):
+        """`plan_for(model, description, ...)`, without rebuilding the key while the
+        plan is the model's and the optimizer's state arrays are those it matched."""
+        model = self.model
+        plan = self._plan
+        token = _optimizer_token(model.optimizer)
+        if plan is None or token != self._plan_token or batch_size > plan.core.max_batch \
+                or model.__dict__.get("_fused_plan") is not plan:
+            plan = matching_plan(model, self.description, x, batch_size)
+            self._plan, self._plan_token = plan, _optimizer_token(model.optimizer)
+            if plan is None:
+                return None
+        if not _data_fits(plan.core, self.description[0][0], x, y, sw):
+            return None
+        return plan
 
     def __call__(self, x, y, sample_weight):
         model = self.model
         x = np.ascontiguousarray(x)
-        plan = plan_for(model, self.description, x, y, sample_weight, x.shape[0])
+        plan = self.plan(x, y, sample_weight, x.shape[0])
         if plan is None:
             return model._tape_train_step(x, y, sample_weight)
         rows = x.shape[0]
@@ -307,7 +419,7 @@ class PlanStep:
         n = x.shape[0]
         indices = np.arange(n, dtype=np.int64) if order is None else order.astype(np.int64,
                                                                                    copy=False)
-        plan = plan_for(model, self.description, x, y, sw, batch_size)
+        plan = self.plan(x, y, sw, batch_size)
         # A progress bar redrawn during the epoch (verbose=1 on a terminal) watches steps.
         drawn = progbar is not None and getattr(progbar, "_dynamic", True)
         observed = batch_hooks or drawn or model.stop_training
@@ -355,13 +467,20 @@ class PlanStep:
         updated batch by batch."""
         model = self.model
         rows_total = predictions.shape[0]
-        rows = np.full(count, batch_size, np.float64)
-        rows[-1] = rows_total - (count - 1) * batch_size
         mean = model._loss_mean  # RunningMean: total += loss * n; count += n, per step
-        terms = np.empty(count + 1, np.float64)
-        terms[0] = mean.total
-        np.multiply(losses[:count], rows, out=terms[1:])  # float32 loss * n, in float64
-        mean.total = float(np.add.accumulate(terms)[-1])
+        if count == 1:  # the same two float64 roundings, without arrays
+            mean.total = mean.total + float(losses[0]) * rows_total
+        else:
+            rows = self._rows
+            if rows.shape[0] < count:
+                rows = self._rows = np.empty(count, np.float64)
+            rows = rows[:count]
+            rows.fill(batch_size)
+            rows[-1] = rows_total - (count - 1) * batch_size
+            terms = np.empty(count + 1, np.float64)
+            terms[0] = mean.total
+            np.multiply(losses[:count], rows, out=terms[1:])  # float32 loss * n, in float64
+            mean.total = float(np.add.accumulate(terms)[-1])
         mean.count += rows_total
         for j in range(count) if stepwise else ():
             r0, r1 = j * batch_size, min((j + 1) * batch_size, rows_total)
@@ -404,8 +523,11 @@ def _exact_in_bulk(metric, weighted: bool, sw, outputs) -> bool:
 
 def train_step_factory(model):
     """Registered with the trainer: a PlanStep for a model that takes the plan, else None."""
-    description = describe(model)
-    return None if isinstance(description, str) else PlanStep(model, description)
+    from .sequential import Sequential
+
+    if not isinstance(model, Sequential) or not _state["enabled"]:
+        return None  # describe would say so at once, without the state walk
+    return cached_step(model)[1]
 
 
 def register() -> None:

@@ -106,6 +106,8 @@ def check_same_length(x: np.ndarray, y: np.ndarray | None, x_name="x", y_name="y
 
 
 def check_positive_int(arg: str, value, allow_none=False, minimum=1):
+    if value.__class__ is int and value >= minimum:  # the common case, first
+        return value
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -177,13 +179,40 @@ class BatchGatherer:
         return buffers
 
 
+_integer_targets_of: dict = {}  # (loss type, name, __name__) -> _wants_integer_targets
+
+
 def _wants_integer_targets(loss) -> bool:
-    """Sparse categorical cross-entropy takes class indices, not one-hot rows."""
+    """Sparse categorical cross-entropy takes class indices, not one-hot rows (decided
+    by the type and names alone, so remembered per (type, name, __name__))."""
     if loss is None:
         return False
+    key = (type(loss), getattr(loss, "name", ""), getattr(loss, "__name__", ""))
+    try:
+        return _integer_targets_of[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable name, never remembered
+        pass
+    wanted = _names_want_integer_targets(loss)
+    try:
+        if len(_integer_targets_of) >= 256:
+            _integer_targets_of.clear()
+        _integer_targets_of[key] = wanted
+    except TypeError:
+        pass
+    return wanted
+
+
+def _names_want_integer_targets(loss) -> bool:
     names = {type(loss).__name__.lower(), str(getattr(loss, "name", "")).lower(),
              str(getattr(loss, "__name__", "")).lower()}
     return any("sparse_categorical" in n or n == "sparsecategoricalcrossentropy" for n in names)
+
+
+def _outside_classes(y: np.ndarray, classes) -> bool:
+    """Whether int64 class indices hold one < 0 or >= classes (None: no upper bound).
+    One reduction, not min and max: as uint64 a negative index is >= 2**63."""
+    bound = (1 << 63) if classes is None else max(int(classes), 0)
+    return int(y.view(np.uint64).max()) >= bound
 
 
 def _is_builtin(loss) -> bool:
@@ -264,7 +293,7 @@ class InputsMixin:
                     f"{arg}: a sparse categorical loss expects class indices of shape "
                     f"(n,) for outputs of shape {out}, received shape {y.shape}"
                 )
-            if y.size and (y.min() < 0 or (out[-1] is not None and y.max() >= out[-1])):
+            if y.size and _outside_classes(y, out[-1]):
                 raise ValueError(
                     f"{arg}: expected class indices in [0, {out[-1]}) for outputs of shape "
                     f"{out}, received values from {int(y.min())} to {int(y.max())}"

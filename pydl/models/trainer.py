@@ -16,6 +16,8 @@ import numbers
 import numpy as np
 
 from .. import _random
+from .. import callbacks as callbacks_module
+from ..layers import layer as layer_module
 from . import data
 from .compiled import CompiledState, VariableList
 from .progbar import Progbar
@@ -29,6 +31,15 @@ def _check_verbose(verbose) -> int:
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose: expected 0, 1, 2 or 'auto', received verbose={verbose!r}")
     return int(verbose)
+
+
+_set = object.__setattr__  # for the trainer's own attributes, see _set_internal
+
+
+def _set_internal(model, name: str, value) -> None:
+    """Sets an attribute the trainer owns (never a layer, variable or container) without
+    Layer.__setattr__, whose tracking scan costs microseconds on every fit call."""
+    _set(model, name, value)
 
 
 def _scalar(value) -> float:
@@ -62,22 +73,20 @@ class Trainer(CompiledState, data.InputsMixin):
     def _begin_evaluation(self) -> None:
         """Whether steps must add ``self.losses``: known once per call, because walking
         the layers for their penalties costs more than a small step."""
-        from ..layers import layer as layer_module
-
-        self._step_penalties = layer_module._add_loss_used[0] or any(
-            getattr(v, "regularizer", None) is not None for v in self.weights)
+        _set_internal(self, "_step_penalties", layer_module._add_loss_used[0] or any(
+            getattr(v, "regularizer", None) is not None for v in self.weights))
 
     def _begin_training(self) -> None:
         """What every training step needs, once per fit / train_on_batch call: the
         variables, the penalty flag, and the step itself (tape, or a registered plan)."""
         self._begin_evaluation()
-        self._step_variables = VariableList(self.trainable_weights)
+        _set_internal(self, "_step_variables", VariableList(self.trainable_weights))
         step = None
         for factory in _TRAIN_STEP_FACTORIES:
             step = factory(self)
             if step is not None:
                 break
-        self._train_step = step or self._tape_train_step
+        _set_internal(self, "_train_step", step or self._tape_train_step)
 
     def _loss_value(self, y, y_pred, sample_weight, penalties=True):
         """The compiled loss (times loss_weights) plus the regularization penalties."""
@@ -182,7 +191,7 @@ class Trainer(CompiledState, data.InputsMixin):
         batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
                                           "on_train_batch_end", "on_batch_begin", "on_batch_end")
         generator = _random.generator()
-        self.stop_training = False
+        _set_internal(self, "stop_training", False)
         self._begin_training()
         # A fused plan runs a whole epoch's steps itself; else one step per batch here.
         run_epoch = getattr(self._train_step, "run_epoch", None) or \
@@ -243,6 +252,8 @@ class Trainer(CompiledState, data.InputsMixin):
 
     @staticmethod
     def _check_validation_split(split, validation_data) -> float:
+        if split.__class__ is float and 0.0 <= split < 1.0:  # the common case, first
+            return 0.0 if validation_data is not None else split
         if isinstance(split, bool) or not isinstance(split, numbers.Real) \
                 or not 0.0 <= split < 1.0:
             raise ValueError(
@@ -258,9 +269,8 @@ class Trainer(CompiledState, data.InputsMixin):
             return wanted.__contains__
         freq = data.check_positive_int("validation_freq", freq)
         return lambda epoch: epoch % freq == 0
-    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=True):
-        from .. import callbacks as callbacks_module
 
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=True):
         if callbacks is None:
             callbacks = []
         elif isinstance(callbacks, callbacks_module.Callback):
@@ -274,8 +284,8 @@ class Trainer(CompiledState, data.InputsMixin):
                 raise TypeError(f"callbacks: expected pydl.callbacks.Callback objects, "
                                 f"received {type(cb).__name__}")
         if add_history:
-            self.history = callbacks_module.History()
-            callbacks = callbacks + [self.history]
+            _set_internal(self, "history", callbacks_module.History())
+            callbacks.append(self.history)
         callback_list = callbacks_module.CallbackList(callbacks)
         callback_list.set_model(self)
         callback_list.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
