@@ -9,6 +9,7 @@ rows gathered by the core into buffers reused from step to step.
 from __future__ import annotations
 
 import numbers
+import threading
 
 import numpy as np
 
@@ -49,13 +50,38 @@ def as_targets(arg: str, value, dtype, integer: bool) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
+# all_finite's passes: a scratch of this many bools per thread, kept between calls.
+_FINITE_CHUNK = 1 << 18
+_FINITE_DIRECT = 1 << 14  # arrays up to this size are checked in one pass, no scratch
+_scratch = threading.local()
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether a float array holds no NaN or inf, without a temporary the size of the
+    array: np.isfinite(x) on fit's data would allocate x.size bytes at every call,
+    and glibc keeps such a block resident after its first reuse (RSS growing from
+    the first fit call to the second). Passes of _FINITE_CHUNK values into a scratch
+    kept per thread are as fast, and allocate nothing after the first call."""
+    if array.size <= _FINITE_DIRECT or not array.flags.c_contiguous:
+        return bool(np.isfinite(array).all())
+    flat = array.reshape(-1)  # a view: C-contiguous
+    scratch = getattr(_scratch, "finite", None)
+    if scratch is None:
+        scratch = _scratch.finite = np.empty(_FINITE_CHUNK, bool)
+    for start in range(0, flat.shape[0], _FINITE_CHUNK):
+        part = flat[start:start + _FINITE_CHUNK]
+        if not np.isfinite(part, out=scratch[:part.shape[0]]).all():
+            return False
+    return True
+
+
 def require_finite(arg: str, array: np.ndarray) -> None:
     """ValueError naming the first NaN or inf in float data: it would otherwise
     train a model of NaNs without a word."""
     if array.dtype.kind != "f" or array.size == 0:
         return
-    finite = np.isfinite(array)
-    if not finite.all():
+    if not all_finite(array):
+        finite = np.isfinite(array)
         where = tuple(int(i) for i in np.argwhere(~finite)[0])
         raise ValueError(
             f"{arg}: expected finite values, received {array[where]} at index {where} "
@@ -71,7 +97,7 @@ def require_distribution_rows(arg: str, y: np.ndarray, loss_name: str) -> None:
         return
     sums = y.sum(axis=-1, dtype=np.float64)
     bad = np.flatnonzero(~(np.abs(sums - 1.0) <= 1e-3).reshape(-1))
-    if bad.size or (y < 0).any():
+    if bad.size or y.min() < 0:  # min: no y-sized temporary (a NaN row is in bad)
         row = int(bad[0]) if bad.size else int(np.argwhere(y < 0)[0][0])
         raise ValueError(
             f"{arg}: {loss_name} expects one-hot (or probability) rows that are >= 0 and sum to "
