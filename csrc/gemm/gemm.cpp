@@ -87,25 +87,6 @@ struct APanels {
     ptrdiff_t tail_step;
 };
 
-// Edge tile: run the kernel on a zero-padded stack copy and copy the valid part back.
-template <class T>
-void edge_tile(const Ukernel<T>& uk, UkernelFn<T> fn, ptrdiff_t kb, const T* a, ptrdiff_t rs_a,
-               ptrdiff_t cs_a, const T* b, ptrdiff_t ldb_panel, T* c, ptrdiff_t ldc,
-               const T* bias, bool load_c, ptrdiff_t rows, ptrdiff_t cols) {
-    alignas(64) T tile[kMaxMr * kMaxNr];
-    const int mr = uk.mr, nr = uk.nr;
-    for (int i = 0; i < mr; ++i) {
-        for (int j = 0; j < nr; ++j) {
-            T v = T(0);
-            if (i < rows && j < cols) v = load_c ? c[i * ldc + j] : (bias ? bias[j] : T(0));
-            tile[i * nr + j] = v;
-        }
-    }
-    fn(kb, a, rs_a, cs_a, b, ldb_panel, tile, nr, nullptr, true);
-    for (ptrdiff_t i = 0; i < rows; ++i)
-        for (ptrdiff_t j = 0; j < cols; ++j) c[i * ldc + j] = tile[i * nr + j];
-}
-
 template <class T>
 void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels<T>& ap,
                   const BPanels<T>& bp, ptrdiff_t ic, ptrdiff_t mb, ptrdiff_t jc, ptrdiff_t nb,
@@ -129,10 +110,8 @@ void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels
             const ptrdiff_t rs_a = in_place ? ap.rs : 1, cs_a = in_place ? ap.cs : mr;
             const UkernelFn<T> fn = in_place ? uk.strided : uk.packed;
             T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
-            if (rows == mr && cols == nr)
-                fn(kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c);
-            else
-                edge_tile(uk, fn, kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c, rows, cols);
+            fn(kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c, static_cast<int>(rows),
+               static_cast<int>(cols));
             if (activate)
                 nn::activation_forward_rows(pr.ep.activation, pr.ep.alpha, c, pr.ldc, c, pr.ldc,
                                             rows, cols);

@@ -1,8 +1,9 @@
 // The GEMM microkernel contract and the table of installed microkernels.
 //
-// A microkernel computes one MR x NR tile of C:
+// A microkernel computes one MR x NR tile of C, of which the first `rows` x
+// `cols` values are stored (1 <= rows <= MR, 1 <= cols <= NR):
 //
-//     for i < MR, j < NR:
+//     for i < rows, j < cols:
 //         acc = load_c ? c[i*ldc + j] : (bias ? bias[j] : 0)
 //         for p = 0, 1, ..., k-1 (in this order, one multiply-add each):
 //             acc += a[i*rs_a + p*cs_a] * b[p*ldb + j]
@@ -16,20 +17,21 @@
 //   b    k x NR micro-panel with row stride ldb: either packed (ldb == NR,
 //        64-byte aligned) or read in place from a row-major B (ldb >= NR);
 //        columns are always unit-stride and all NR of them readable.
-//   c    the output tile, row stride ldc, unit column stride; all MR x NR
-//        values readable and writable.
-//   bias NR values (or nullptr); ignored when load_c.
+//   c    the output tile, row stride ldc, unit column stride; only the
+//        rows x cols corner is read (load_c) or written.
+//   bias `cols` values (or nullptr); ignored when load_c.
 //
-// Microkernels see full tiles only. The driver (gemm/gemm.cpp) handles edge
-// tiles through a stack tile: it copies the valid part of C (or the bias) in,
-// calls the kernel with load_c, and copies the valid part back; A and B panels
-// that would run past the matrix edge are always packed (zero-padded).
+// Edge tiles (rows < MR or cols < NR) run the same multiply-adds on the full
+// register tile and mask the loads and stores of C and of the bias, so they cost
+// no copy; A and B panels that would run past the matrix edge are packed
+// (zero-padded) by the driver (gemm/gemm.cpp), which keeps them readable.
 //
 // Starting the accumulator from C makes the result independent of how the
 // driver splits k into blocks: every output element is the same chain of
-// multiply-adds in p order whatever the blocking, the packing or the thread
-// count (cpu/threads.h determinism rule). Kernels use fused multiply-add where
-// the ISA has it; the reference kernel (gemm/ukernel_ref.h) is the oracle.
+// multiply-adds in p order whatever the blocking, the packing, the tile edge or
+// the thread count (cpu/threads.h determinism rule). Kernels use fused
+// multiply-add where the ISA has it; the reference kernel (gemm/ukernel_ref.h)
+// is the oracle.
 #pragma once
 
 #include <cstddef>
@@ -41,11 +43,7 @@ namespace pydl::gemm {
 template <class T>
 using UkernelFn = void (*)(std::ptrdiff_t k, const T* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
                            const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, const T* bias,
-                           bool load_c);
-
-// Largest tile any kernel uses (bounds the driver's stack tile).
-constexpr int kMaxMr = 16;
-constexpr int kMaxNr = 64;
+                           bool load_c, int rows, int cols);
 
 // One installed microkernel with the cache blocking tuned for it.
 template <class T>

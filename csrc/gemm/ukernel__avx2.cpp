@@ -9,12 +9,23 @@
 namespace pydl::gemm::avx2 {
 namespace {
 
+// All-ones in the 32-bit lanes [0, n) (AVX2 masked loads and stores test the sign bit).
+__m256i first_lanes_32(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+// All-ones in the 64-bit lanes [0, n).
+__m256i first_lanes_64(int n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
 struct F32x8 {
     using T = float;
     using reg = __m256;
     static constexpr int width = 8;
     static reg loadu(const T* p) { return _mm256_loadu_ps(p); }
     static void storeu(T* p, reg v) { _mm256_storeu_ps(p, v); }
+    static reg loadu_first(const T* p, int n) { return _mm256_maskload_ps(p, first_lanes_32(n)); }
+    static void storeu_first(T* p, reg v, int n) { _mm256_maskstore_ps(p, first_lanes_32(n), v); }
     static reg broadcast(const T* p) { return _mm256_broadcast_ss(p); }
     static reg zero() { return _mm256_setzero_ps(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
@@ -26,6 +37,8 @@ struct F64x4 {
     static constexpr int width = 4;
     static reg loadu(const T* p) { return _mm256_loadu_pd(p); }
     static void storeu(T* p, reg v) { _mm256_storeu_pd(p, v); }
+    static reg loadu_first(const T* p, int n) { return _mm256_maskload_pd(p, first_lanes_64(n)); }
+    static void storeu_first(T* p, reg v, int n) { _mm256_maskstore_pd(p, first_lanes_64(n), v); }
     static reg broadcast(const T* p) { return _mm256_broadcast_sd(p); }
     static reg zero() { return _mm256_setzero_pd(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
@@ -34,43 +47,51 @@ struct F64x4 {
 }  // namespace
 
 void f32_gemm_ukernel_6x16__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x8, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x8, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_6x16_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x8, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x8, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x8, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x8, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x8, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x8, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x4, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x4, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x4, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x4, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_6x4__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x4, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x4, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_6x4_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x4, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x4, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 UkernelTable ukernel_table() {

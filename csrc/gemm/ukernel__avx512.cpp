@@ -9,12 +9,25 @@
 namespace pydl::gemm::avx512 {
 namespace {
 
+// Lanes [0, n) of a `width`-lane register, for the masked edge loads and stores.
+template <class Mask, int width>
+Mask first_lanes(int n) {
+    if (n >= width) return static_cast<Mask>(~0u);
+    return n <= 0 ? Mask(0) : static_cast<Mask>((1u << n) - 1u);
+}
+
 struct F32x16 {
     using T = float;
     using reg = __m512;
     static constexpr int width = 16;
     static reg loadu(const T* p) { return _mm512_loadu_ps(p); }
     static void storeu(T* p, reg v) { _mm512_storeu_ps(p, v); }
+    static reg loadu_first(const T* p, int n) {
+        return _mm512_maskz_loadu_ps(first_lanes<__mmask16, width>(n), p);
+    }
+    static void storeu_first(T* p, reg v, int n) {
+        _mm512_mask_storeu_ps(p, first_lanes<__mmask16, width>(n), v);
+    }
     static reg broadcast(const T* p) { return _mm512_set1_ps(*p); }
     static reg zero() { return _mm512_setzero_ps(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
@@ -26,6 +39,12 @@ struct F64x8 {
     static constexpr int width = 8;
     static reg loadu(const T* p) { return _mm512_loadu_pd(p); }
     static void storeu(T* p, reg v) { _mm512_storeu_pd(p, v); }
+    static reg loadu_first(const T* p, int n) {
+        return _mm512_maskz_loadu_pd(first_lanes<__mmask8, width>(n), p);
+    }
+    static void storeu_first(T* p, reg v, int n) {
+        _mm512_mask_storeu_pd(p, first_lanes<__mmask8, width>(n), v);
+    }
     static reg broadcast(const T* p) { return _mm512_set1_pd(*p); }
     static reg zero() { return _mm512_setzero_pd(); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
@@ -34,43 +53,51 @@ struct F64x8 {
 }  // namespace
 
 void f32_gemm_ukernel_12x32__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x16, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x16, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_12x32_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x16, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x16, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x16, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x16, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f32_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c) {
-    gemm_ukernel_simd<F32x16, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F32x16, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x8, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x8, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x8, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x8, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_12x8__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x8, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x8, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 void f64_gemm_ukernel_12x8_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c) {
-    gemm_ukernel_simd<F64x8, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c);
+        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
+        int rows, int cols) {
+    gemm_ukernel_simd<F64x8, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
 }
 
 UkernelTable ukernel_table() {

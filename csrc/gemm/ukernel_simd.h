@@ -3,7 +3,10 @@
 //
 // V (defined in the ISA file, inside that file's own namespace) provides:
 //   using T = float|double; using reg = the register type; static constexpr int width;
-//   load (aligned), loadu, storeu, broadcast(const T*), zero(), fmadd(a, b, c) = a*b + c.
+//   loadu, storeu, broadcast(const T*), zero(), fmadd(a, b, c) = a*b + c, and the
+//   masked forms for edge tiles: loadu_first(p, n) (lanes >= n read as zero and
+//   not touched in memory) and storeu_first(p, v, n) (only lanes < n written);
+//   n <= 0 means no lane, n >= width every lane.
 // Because every instantiation depends on V, each ISA file gets its own copies;
 // nothing here is shared between paths (see cpu/isa.h on why that matters).
 //
@@ -21,23 +24,38 @@ template <class V, int MR, int NV, bool kPackedA>
 inline __attribute__((always_inline)) void gemm_ukernel_simd(
     std::ptrdiff_t k, const typename V::T* __restrict a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
     const typename V::T* __restrict b, std::ptrdiff_t ldb, typename V::T* __restrict c,
-    std::ptrdiff_t ldc, const typename V::T* __restrict bias, bool load_c) {
+    std::ptrdiff_t ldc, const typename V::T* __restrict bias, bool load_c, int rows, int cols) {
     if (kPackedA) {
         rs_a = 1;
         cs_a = MR;
     }
     using R = typename V::reg;
     constexpr int W = V::width;
+    // An edge tile differs only in its loads and stores of C and the bias, outside
+    // the k loop; the branch on it is taken the same way for a whole row of tiles.
+    const bool edge = rows < MR || cols < NV * W;
     R acc[MR][NV];
     if (load_c) {
+        if (!edge) {
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
+            for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-            for (int v = 0; v < NV; ++v) acc[i][v] = V::loadu(c + i * ldc + v * W);
+                for (int v = 0; v < NV; ++v) acc[i][v] = V::loadu(c + i * ldc + v * W);
+        } else {
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+                for (int v = 0; v < NV; ++v)
+                    acc[i][v] = i < rows ? V::loadu_first(c + i * ldc + v * W, cols - v * W)
+                                         : V::zero();
+        }
     } else {
         R init[NV];
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) init[v] = bias ? V::loadu(bias + v * W) : V::zero();
+        for (int v = 0; v < NV; ++v)
+            init[v] = !bias ? V::zero()
+                            : edge ? V::loadu_first(bias + v * W, cols - v * W)
+                                   : V::loadu(bias + v * W);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
@@ -57,10 +75,19 @@ inline __attribute__((always_inline)) void gemm_ukernel_simd(
         a += cs_a;
         b += ldb;
     }
+    if (!edge) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
+        for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) V::storeu(c + i * ldc + v * W, acc[i][v]);
+            for (int v = 0; v < NV; ++v) V::storeu(c + i * ldc + v * W, acc[i][v]);
+    } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+            if (i >= rows) break;
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) V::storeu_first(c + i * ldc + v * W, acc[i][v], cols - v * W);
+        }
+    }
 }
 
 }  // namespace pydl::gemm
