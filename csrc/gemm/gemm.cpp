@@ -48,11 +48,11 @@ struct Problem {
 };
 
 template <class T>
-const UkernelSet<T>& kernels_for();
+const UkernelSets<T>& kernels_for();
 template <>
-const UkernelSet<float>& kernels_for<float>() { return ukernels().f32; }
+const UkernelSets<float>& kernels_for<float>() { return ukernels().f32; }
 template <>
-const UkernelSet<double>& kernels_for<double>() { return ukernels().f64; }
+const UkernelSets<double>& kernels_for<double>() { return ukernels().f64; }
 
 ptrdiff_t round_up(ptrdiff_t x, ptrdiff_t to) { return (x + to - 1) / to * to; }
 ptrdiff_t ceil_div(ptrdiff_t x, ptrdiff_t y) { return (x + y - 1) / y; }
@@ -212,8 +212,7 @@ Split choose_split(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int mr, int nr, int th
 }
 
 template <class T>
-void gemm_impl(const Problem<T>& pr) {
-    const UkernelSet<T>& ks = kernels_for<T>();
+void gemm_impl(const UkernelSet<T>& ks, const Problem<T>& pr) {
     const Ukernel<T>& uk = ks.main;
     const Split split = choose_split(pr.m, pr.n, pr.k, uk.mr, uk.nr, num_threads());
     const ptrdiff_t mt = ceil_div(pr.m, uk.mr), nt = ceil_div(pr.n, uk.nr);
@@ -275,16 +274,21 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
     }
     if (k <= 0) {
         empty_product(pr);
-    } else if (!trans_b && m <= kSkinnyMaxRows && m < kernels_for<T>().main.mr) {
+    } else if (!trans_b && m <= kSkinnyMaxRows && m < kernels_for<T>().tall.main.mr) {
         skinny_product(pr);
     } else {
-        const Ukernel<T>& uk = kernels_for<T>().main;
+        const UkernelSets<T>& sets = kernels_for<T>();
+        const Ukernel<T>& uk = sets.tall.main;
         // Reading B in place saves packing it when there is little reuse to pay
         // for the packing (few rows of A) or when it is small enough to stay cached.
         const ptrdiff_t size = sizeof(T);
         pr.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * size <= (32 << 10));
         pr.direct_a = n <= 2 * uk.nr || m * k * size <= (32 << 10);
-        gemm_impl(pr);
+        // A read in place has its last row panel packed when MR does not divide M;
+        // the short-rows kernels avoid that where their MR does (ukernel.h).
+        const ptrdiff_t short_mr = sets.short_rows.main.mr;
+        const bool short_rows = pr.direct_a && m % uk.mr != 0 && m % short_mr == 0;
+        gemm_impl(short_rows ? sets.short_rows : sets.tall, pr);
     }
     if (pr.ep.activation == nn::Activation::softmax) {
         parallel_for(m, std::max<ptrdiff_t>(1, 4096 / n), [&](ptrdiff_t r0, ptrdiff_t r1) {
@@ -296,7 +300,7 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
 
 template <class T>
 const char* gemm_kernel_name() {
-    return kernels_for<T>().main.name;
+    return kernels_for<T>().tall.main.name;
 }
 
 template void gemm<float>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float*, ptrdiff_t,

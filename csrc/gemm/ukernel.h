@@ -64,9 +64,21 @@ struct UkernelSet {
     Ukernel<T> main, narrow;
 };
 
+// Per type, two sets: `tall` (the ISA's largest MR, the fastest on big
+// products) and `short_rows` (MR == 8 or a divisor of it where the ISA's tall
+// MR is not a power of two). The driver takes short_rows for products whose A is
+// read in place (no packing: small ones) when M is a multiple of its MR but not
+// of tall's -- batch sizes and layer widths are usually powers of two -- so that
+// no row panel needs a packed, partly wasted tail. Every element is the same
+// chain of multiply-adds whichever set runs it.
+template <class T>
+struct UkernelSets {
+    UkernelSet<T> tall, short_rows;
+};
+
 struct UkernelTable {
-    UkernelSet<float> f32;
-    UkernelSet<double> f64;
+    UkernelSets<float> f32;
+    UkernelSets<double> f64;
 };
 
 // The kernels of the active SIMD path (cpu/isa.h).

@@ -1,6 +1,7 @@
 // AVX2 + FMA microkernels (gemm/ukernel.h): 16 ymm registers hold a 6 x 2-vector
 // tile of accumulators (12), the B row (2) and a broadcast of A; the narrow
-// kernels (6 x 1 vector) take the last few columns.
+// kernels (6 x 1 vector) take the last few columns, and the 4-row ones the
+// small products whose M is a multiple of 4 but not of 6.
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
@@ -46,65 +47,17 @@ struct F64x4 {
 
 }  // namespace
 
-void f32_gemm_ukernel_6x16__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x8, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_6x16_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x8, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x8, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x8, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_6x8__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x4, 6, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_6x8_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x4, 6, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_6x4__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x4, 6, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_6x4_strided_a__avx2(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x4, 6, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
 UkernelTable ukernel_table() {
-    // {packed, strided, mr, nr, mc, kc, nc, name}
+    // make_ukernel<V, MR, vectors per row>(mc, kc, nc, name)
     UkernelTable t;
-    t.f32.main = {f32_gemm_ukernel_6x16__avx2, f32_gemm_ukernel_6x16_strided_a__avx2,
-                  6, 16, 144, 256, 4080, "f32_gemm_ukernel_6x16__avx2"};
-    t.f32.narrow = {f32_gemm_ukernel_6x8__avx2, f32_gemm_ukernel_6x8_strided_a__avx2,
-                    6, 8, 144, 256, 4080, "f32_gemm_ukernel_6x8__avx2"};
-    t.f64.main = {f64_gemm_ukernel_6x8__avx2, f64_gemm_ukernel_6x8_strided_a__avx2,
-                  6, 8, 72, 256, 4080, "f64_gemm_ukernel_6x8__avx2"};
-    t.f64.narrow = {f64_gemm_ukernel_6x4__avx2, f64_gemm_ukernel_6x4_strided_a__avx2,
-                    6, 4, 72, 256, 4080, "f64_gemm_ukernel_6x4__avx2"};
+    t.f32.tall.main = make_ukernel<F32x8, 6, 2>(144, 256, 4080, "f32_gemm_ukernel_6x16__avx2");
+    t.f32.tall.narrow = make_ukernel<F32x8, 6, 1>(144, 256, 4080, "f32_gemm_ukernel_6x8__avx2");
+    t.f32.short_rows.main = make_ukernel<F32x8, 4, 2>(144, 256, 4080, "f32_gemm_ukernel_4x16__avx2");
+    t.f32.short_rows.narrow = make_ukernel<F32x8, 4, 1>(144, 256, 4080, "f32_gemm_ukernel_4x8__avx2");
+    t.f64.tall.main = make_ukernel<F64x4, 6, 2>(72, 256, 4080, "f64_gemm_ukernel_6x8__avx2");
+    t.f64.tall.narrow = make_ukernel<F64x4, 6, 1>(72, 256, 4080, "f64_gemm_ukernel_6x4__avx2");
+    t.f64.short_rows.main = make_ukernel<F64x4, 4, 2>(72, 256, 4080, "f64_gemm_ukernel_4x8__avx2");
+    t.f64.short_rows.narrow = make_ukernel<F64x4, 4, 1>(72, 256, 4080, "f64_gemm_ukernel_4x4__avx2");
     return t;
 }
 

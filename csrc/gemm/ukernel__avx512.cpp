@@ -1,6 +1,7 @@
 // AVX-512 microkernels (gemm/ukernel.h): 32 zmm registers hold a 12 x 2-vector
 // tile of accumulators (24), the B row (2) and a broadcast of A; the narrow
-// kernels (12 x 1 vector) take the last few columns.
+// kernels (12 x 1 vector) take the last few columns, and the 8-row ones the
+// small products whose M is a multiple of 8 but not of 12.
 #include <immintrin.h>
 
 #include "gemm/ukernel.h"
@@ -52,65 +53,17 @@ struct F64x8 {
 
 }  // namespace
 
-void f32_gemm_ukernel_12x32__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x16, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_12x32_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x16, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x16, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f32_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const float* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const float* b, std::ptrdiff_t ldb, float* c, std::ptrdiff_t ldc, const float* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F32x16, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_12x16__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x8, 12, 2, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_12x16_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x8, 12, 2, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_12x8__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x8, 12, 1, true>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
-void f64_gemm_ukernel_12x8_strided_a__avx512(std::ptrdiff_t k, const double* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-        const double* b, std::ptrdiff_t ldb, double* c, std::ptrdiff_t ldc, const double* bias, bool load_c,
-        int rows, int cols) {
-    gemm_ukernel_simd<F64x8, 12, 1, false>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows, cols);
-}
-
 UkernelTable ukernel_table() {
-    // {packed, strided, mr, nr, mc, kc, nc, name}
+    // make_ukernel<V, MR, vectors per row>(mc, kc, nc, name)
     UkernelTable t;
-    t.f32.main = {f32_gemm_ukernel_12x32__avx512, f32_gemm_ukernel_12x32_strided_a__avx512,
-                  12, 32, 144, 512, 1024, "f32_gemm_ukernel_12x32__avx512"};
-    t.f32.narrow = {f32_gemm_ukernel_12x16__avx512, f32_gemm_ukernel_12x16_strided_a__avx512,
-                    12, 16, 144, 512, 1024, "f32_gemm_ukernel_12x16__avx512"};
-    t.f64.main = {f64_gemm_ukernel_12x16__avx512, f64_gemm_ukernel_12x16_strided_a__avx512,
-                  12, 16, 144, 256, 1024, "f64_gemm_ukernel_12x16__avx512"};
-    t.f64.narrow = {f64_gemm_ukernel_12x8__avx512, f64_gemm_ukernel_12x8_strided_a__avx512,
-                    12, 8, 144, 256, 1024, "f64_gemm_ukernel_12x8__avx512"};
+    t.f32.tall.main = make_ukernel<F32x16, 12, 2>(144, 512, 1024, "f32_gemm_ukernel_12x32__avx512");
+    t.f32.tall.narrow = make_ukernel<F32x16, 12, 1>(144, 512, 1024, "f32_gemm_ukernel_12x16__avx512");
+    t.f32.short_rows.main = make_ukernel<F32x16, 8, 2>(128, 512, 1024, "f32_gemm_ukernel_8x32__avx512");
+    t.f32.short_rows.narrow = make_ukernel<F32x16, 8, 1>(128, 512, 1024, "f32_gemm_ukernel_8x16__avx512");
+    t.f64.tall.main = make_ukernel<F64x8, 12, 2>(144, 256, 1024, "f64_gemm_ukernel_12x16__avx512");
+    t.f64.tall.narrow = make_ukernel<F64x8, 12, 1>(144, 256, 1024, "f64_gemm_ukernel_12x8__avx512");
+    t.f64.short_rows.main = make_ukernel<F64x8, 8, 2>(128, 256, 1024, "f64_gemm_ukernel_8x16__avx512");
+    t.f64.short_rows.narrow = make_ukernel<F64x8, 8, 1>(128, 256, 1024, "f64_gemm_ukernel_8x8__avx512");
     return t;
 }
 

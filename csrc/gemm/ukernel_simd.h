@@ -16,6 +16,8 @@
 
 #include <cstddef>
 
+#include "gemm/ukernel.h"
+
 namespace pydl::gemm {
 
 // kPackedA: A is a packed panel (rs_a == 1, cs_a == MR, known at compile time),
@@ -88,6 +90,26 @@ inline __attribute__((always_inline)) void gemm_ukernel_simd(
             for (int v = 0; v < NV; ++v) V::storeu_first(c + i * ldc + v * W, acc[i][v], cols - v * W);
         }
     }
+}
+
+// The out-of-line entry points a Ukernel table points at: one per tile size and
+// A layout, instantiated in the ISA file that names V (so with its flags).
+template <class V, int MR, int NV, bool kPackedA>
+void gemm_ukernel_entry(std::ptrdiff_t k, const typename V::T* a, std::ptrdiff_t rs_a,
+                        std::ptrdiff_t cs_a, const typename V::T* b, std::ptrdiff_t ldb,
+                        typename V::T* c, std::ptrdiff_t ldc, const typename V::T* bias,
+                        bool load_c, int rows, int cols) {
+    gemm_ukernel_simd<V, MR, NV, kPackedA>(k, a, rs_a, cs_a, b, ldb, c, ldc, bias, load_c, rows,
+                                           cols);
+}
+
+// A table entry: the packed-A and strided-A kernels of one MR x (NV * width) tile
+// with its cache blocking.
+template <class V, int MR, int NV>
+Ukernel<typename V::T> make_ukernel(std::ptrdiff_t mc, std::ptrdiff_t kc, std::ptrdiff_t nc,
+                                    const char* name) {
+    return {gemm_ukernel_entry<V, MR, NV, true>, gemm_ukernel_entry<V, MR, NV, false>,
+            MR, NV * V::width, mc, kc, nc, name};
 }
 
 }  // namespace pydl::gemm

@@ -7,14 +7,17 @@ namespace pydl::gemm {
 namespace {
 
 UkernelTable generic_table() {
-    // {packed, strided, mr, nr, mc, kc, nc, name}; no narrow kernel (narrow == main).
+    // {packed, strided, mr, nr, mc, kc, nc, name}; one kernel per type: no
+    // narrow kernel (narrow == main), and MR 4 already divides the usual sizes.
     UkernelTable t;
-    t.f32.main = {gemm_ukernel_ref<float, 4, 8>, gemm_ukernel_ref<float, 4, 8>,
-                  4, 8, 128, 256, 2048, "f32_gemm_ukernel_4x8__ref"};
-    t.f32.narrow = t.f32.main;
-    t.f64.main = {gemm_ukernel_ref<double, 4, 4>, gemm_ukernel_ref<double, 4, 4>,
-                  4, 4, 64, 256, 2048, "f64_gemm_ukernel_4x4__ref"};
-    t.f64.narrow = t.f64.main;
+    t.f32.tall.main = {gemm_ukernel_ref<float, 4, 8>, gemm_ukernel_ref<float, 4, 8>,
+                       4, 8, 128, 256, 2048, "f32_gemm_ukernel_4x8__ref"};
+    t.f32.tall.narrow = t.f32.tall.main;
+    t.f32.short_rows = t.f32.tall;
+    t.f64.tall.main = {gemm_ukernel_ref<double, 4, 4>, gemm_ukernel_ref<double, 4, 4>,
+                       4, 4, 64, 256, 2048, "f64_gemm_ukernel_4x4__ref"};
+    t.f64.tall.narrow = t.f64.tall.main;
+    t.f64.short_rows = t.f64.tall;
     return t;
 }
 

@@ -10,6 +10,18 @@ namespace pydl::nn {
 namespace {
 // Bytes per thread below which a parallel region costs more than the copy.
 constexpr std::size_t kParallelBytes = 256 * 1024;
+
+// Rows of one word (a label, a sample weight): a fixed-size copy the compiler
+// turns into one move (alignment-free), where a memcpy call per row would cost
+// more than the copy itself.
+template <std::size_t kBytes>
+void gather_words(const unsigned char* from, const std::int64_t* indices, std::ptrdiff_t begin,
+                  std::ptrdiff_t end, unsigned char* to) {
+    for (std::ptrdiff_t i = begin; i < end; ++i) {
+        std::memcpy(to + static_cast<std::size_t>(i) * kBytes,
+                    from + static_cast<std::size_t>(indices[i]) * kBytes, kBytes);
+    }
+}
 }  // namespace
 
 std::ptrdiff_t find_bad_index(const std::int64_t* indices, std::ptrdiff_t count,
@@ -28,6 +40,8 @@ void gather_rows(const void* src, std::size_t row_bytes, const std::int64_t* ind
     const std::ptrdiff_t grain =
         static_cast<std::ptrdiff_t>(std::max<std::size_t>(1, kParallelBytes / row_bytes));
     parallel_for(count, grain, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+        if (row_bytes == 4) return gather_words<4>(from, indices, begin, end, to);
+        if (row_bytes == 8) return gather_words<8>(from, indices, begin, end, to);
         for (std::ptrdiff_t i = begin; i < end; ++i) {
             std::memcpy(to + static_cast<std::size_t>(i) * row_bytes,
                         from + static_cast<std::size_t>(indices[i]) * row_bytes, row_bytes);

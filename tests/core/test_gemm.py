@@ -73,6 +73,41 @@ def test_edge_shapes_all_transposes(isa, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_short_rows_kernels(isa, dtype, rng):
+    """Small products whose M is a multiple of 8 (4 on AVX2) but not of the tall MR take
+    the short-rows kernels (gemm/ukernel.h): checked on every transpose, with the bias
+    and activation epilogue and in accumulate mode."""
+    _, nr = tile_shape(dtype)
+    for m, n, k in itertools.product((8, 16, 32, 40, 64), (1, nr // 2 + 1, nr, nr + 3), (1, 17)):
+        for trans_a, trans_b in itertools.product((False, True), repeat=2):
+            check_gemm(rng, m, n, k, trans_a, trans_b, dtype)
+        a, b = operands(rng, m, n, k, False, False, dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        out = np.empty((m, n), dtype)
+        _core.gemm(a, b, out, bias=bias, activation="relu")
+        a64, b64 = op(a, False), op(b, False)
+        exact = a64 @ b64 + bias
+        assert np.all(np.abs(out - np.maximum(exact, 0)) <= product_bound(a64, b64, k, dtype, bias))
+        c0 = rng.standard_normal((m, n)).astype(dtype)
+        out = c0.copy()
+        _core.gemm(a, b, out, accumulate=True)
+        bound = product_bound(a64, b64, k, dtype) + 2 * np.finfo(dtype).eps * np.abs(c0)
+        assert np.all(np.abs(out - (c0 + a64 @ b64)) <= bound)
+
+
+def test_kernel_choice_does_not_change_results(isa, rng):
+    """32 rows run on the short-rows kernels, 36 on the tall ones: the shared rows
+    are the same chains of multiply-adds, so bitwise equal."""
+    for trans_a in (False, True):
+        a, b = operands(rng, 36, 45, 50, trans_a, False, np.float32)
+        full = np.empty((36, 45), np.float32)
+        _core.gemm(a, b, full, trans_a=trans_a)
+        part = np.empty((32, 45), np.float32)
+        _core.gemm(a[:, :32].copy() if trans_a else a[:32], b, part, trans_a=trans_a)
+        np.testing.assert_array_equal(part, full[:32])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m,n,k", [
     (7, 33, 65),        # primes around the tile sizes
     (45, 250, 101),     # A packed (too large to read in place), edge tiles in M and N
