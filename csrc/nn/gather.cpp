@@ -49,4 +49,14 @@ void gather_rows(const void* src, std::size_t row_bytes, const std::int64_t* ind
     });
 }
 
+void prefetch_rows(const void* src, std::size_t row_bytes, const std::int64_t* indices,
+                   std::ptrdiff_t count, std::size_t max_bytes) {
+    const auto* from = static_cast<const unsigned char*>(src);
+    const std::size_t bytes = std::min(row_bytes, max_bytes);
+    for (std::ptrdiff_t i = 0; i < count; ++i) {
+        const unsigned char* row = from + static_cast<std::size_t>(indices[i]) * row_bytes;
+        for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(row + off);
+    }
+}
+
 }  // namespace pydl::nn

@@ -17,4 +17,10 @@ std::ptrdiff_t find_bad_index(const std::int64_t* indices, std::ptrdiff_t count,
 void gather_rows(const void* src, std::size_t row_bytes, const std::int64_t* indices,
                  std::ptrdiff_t count, void* out);
 
+// Asks the cache for the rows a later gather_rows will copy (at most the first
+// `max_bytes` of each), so that their misses overlap the work done before it:
+// shuffled rows are scattered, and the hardware prefetcher cannot foresee them.
+void prefetch_rows(const void* src, std::size_t row_bytes, const std::int64_t* indices,
+                   std::ptrdiff_t count, std::size_t max_bytes);
+
 }  // namespace pydl::nn

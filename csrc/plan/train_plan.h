@@ -88,7 +88,9 @@ struct RunArgs {
     const double* learning_rates = nullptr;   // one per step
     long long iterations = 0;                 // optimizer.iterations before the first step
     float* losses = nullptr;                  // one per step: float32 of the loss value
-    float* predictions = nullptr;             // rows of every step x output_features, or nullptr
+    // Rows of every step x output_features, or nullptr: then a fused loss's final
+    // softmax / sigmoid is not computed at all (nothing else reads it).
+    float* predictions = nullptr;
 };
 
 class TrainPlan {
@@ -120,7 +122,8 @@ private:
     };
 
     void gather(const RunArgs& a, std::ptrdiff_t start, std::ptrdiff_t rows);
-    double forward_and_loss(std::ptrdiff_t rows, bool weighted, bool labels64);
+    void prefetch_next_batch(const RunArgs& a, std::ptrdiff_t start);
+    double forward_and_loss(std::ptrdiff_t rows, bool weighted, bool labels64, bool want_outputs);
     void backward(std::ptrdiff_t rows);
     void update(double learning_rate, long long step);
     const float* layer_input(std::size_t i) const;

@@ -66,13 +66,14 @@ def build_plan(layers, optimizer, loss, max_batch, in_features, from_logits=Fals
     return core, variables
 
 
-def run_plan(core, optimizer, x, y, indices, batch, steps, first=0, sample_weight=None):
+def run_plan(core, optimizer, x, y, indices, batch, steps, first=0, sample_weight=None,
+             outputs=True):
     lr = np.array([optimizer.learning_rate] * steps, np.float64)
     if callable(optimizer._learning_rate):
         lr = np.array([optimizer._learning_rate(optimizer.iterations + j) for j in range(steps)])
     losses = np.empty(steps, np.float32)
     rows = min(len(indices), first + steps * batch) - first
-    predictions = np.empty((rows, core.output_features), np.float32)
+    predictions = np.empty((rows, core.output_features), np.float32) if outputs else None
     core.run(x, y, indices, first, batch, steps, lr, optimizer.iterations, losses,
              sample_weight=sample_weight, predictions=predictions)
     optimizer.iterations += steps
@@ -157,6 +158,32 @@ def test_plan_matches_tape_bitwise(case, isa):
     assert core.fused_loss == (loss.endswith("crossentropy") and not extra.get("from_logits")
                                and spec[-1][2 if spec[-1][0] == "dense" else 1]
                                in ("softmax", "sigmoid"))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_outputs_not_requested_change_no_bit(case):
+    """Without `predictions` the plan skips a fused loss's final softmax / sigmoid; the
+    losses and every weight and slot stay bitwise those of a run that returns outputs."""
+    spec, loss, make_opt, opts = CASES[case]
+    rng = np.random.default_rng(11)
+    n, in_features, batch = 45, 6, 8
+    layers = make_layers(rng, in_features, spec)
+    out = [s for s in layers if s[0] == "dense"][-1][1].shape[1]
+    x = rng.standard_normal((n, in_features)).astype(np.float32)
+    y = targets(rng, loss, n, out)
+    sw = rng.random(n).astype(np.float32) if opts.get("weighted") else None
+    extra = {k: v for k, v in opts.items() if k in ("from_logits", "delta")}
+    indices = rng.permutation(n).astype(np.int64)
+    runs = []
+    for outputs in (True, False):
+        opt = make_opt()
+        core, variables = build_plan(copy_layers(layers), opt, loss, batch, in_features, **extra)
+        losses, _ = run_plan(core, opt, x, y, indices, batch, 6, 0, sw, outputs=outputs)
+        runs.append((losses, [v.value.copy() for v in variables], [a.copy() for a in opt.variables]))
+    (l1, w1, s1), (l2, w2, s2) = runs
+    np.testing.assert_array_equal(l1, l2)
+    for a, b in zip(w1 + s1, w2 + s2):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_plan_same_bits_at_1_and_2_threads():
