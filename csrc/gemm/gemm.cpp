@@ -196,14 +196,22 @@ Split choose_split(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int mr, int nr, int th
     const ptrdiff_t t = std::max<ptrdiff_t>(1, std::min<ptrdiff_t>({threads, by_work, mt * nt}));
     Split best;
     ptrdiff_t best_cost = -1;
+    double best_traffic = 0.0;
     for (ptrdiff_t tm = 1; tm <= t; ++tm) {
         if (t % tm) continue;
         const ptrdiff_t tn = t / tm;
         if (tm > mt || tn > nt) continue;
-        // Tiles of the largest region; ties go to splitting M (each thread then packs less A).
+        // First the tiles of the largest region (the critical path). Ties go to the
+        // split that streams less: each of the tm row regions packs (or reads) all
+        // the B its columns need, each of the tn column regions all of its A, so a
+        // tall B wants the columns split and a tall A the rows.
         const ptrdiff_t cost = ceil_div(mt, tm) * mr * ceil_div(nt, tn) * nr;
-        if (best_cost < 0 || cost < best_cost || (cost == best_cost && tm > best.tm)) {
+        const double traffic = static_cast<double>(k) *
+                               (static_cast<double>(tm) * static_cast<double>(n) +
+                                static_cast<double>(tn) * static_cast<double>(m));
+        if (best_cost < 0 || cost < best_cost || (cost == best_cost && traffic < best_traffic)) {
             best_cost = cost;
+            best_traffic = traffic;
             best.tm = tm;
             best.tn = tn;
         }
