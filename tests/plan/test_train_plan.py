@@ -124,19 +124,26 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_plan_matches_tape_bitwise(case, isa):
-    spec, loss, make_opt, opts = CASES[case]
-    rng = np.random.default_rng(7)
-    n, in_features, batch = 45, 6, 8  # 6 batches, the last of 5 rows
+def case_problem(case, seed):
+    """(layers, x, y, sample_weight, loss options, shuffled indices) of a CASES entry:
+    45 samples of 6 features, so batches of 8 leave a last one of 5 rows."""
+    spec, loss, _, opts = CASES[case]
+    rng = np.random.default_rng(seed)
+    n, in_features = 45, 6
     layers = make_layers(rng, in_features, spec)
     out = [s for s in layers if s[0] == "dense"][-1][1].shape[1]
     x = rng.standard_normal((n, in_features)).astype(np.float32)
     y = targets(rng, loss, n, out)
     sw = rng.random(n).astype(np.float32) if opts.get("weighted") else None
     extra = {k: v for k, v in opts.items() if k in ("from_logits", "delta")}
-    indices = rng.permutation(n).astype(np.int64)
-    steps = 6
+    return layers, x, y, sw, extra, rng.permutation(n).astype(np.int64)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_plan_matches_tape_bitwise(case, isa):
+    spec, loss, make_opt, opts = CASES[case]
+    layers, x, y, sw, extra, indices = case_problem(case, 7)
+    in_features, batch, steps = x.shape[1], 8, 6
 
     tape_vars = [pydl.Variable(a) for a in weights_of(layers)]
     tape_opt = make_opt()
@@ -164,16 +171,9 @@ def test_plan_matches_tape_bitwise(case, isa):
 def test_outputs_not_requested_change_no_bit(case):
     """Without `predictions` the plan skips a fused loss's final softmax / sigmoid; the
     losses and every weight and slot stay bitwise those of a run that returns outputs."""
-    spec, loss, make_opt, opts = CASES[case]
-    rng = np.random.default_rng(11)
-    n, in_features, batch = 45, 6, 8
-    layers = make_layers(rng, in_features, spec)
-    out = [s for s in layers if s[0] == "dense"][-1][1].shape[1]
-    x = rng.standard_normal((n, in_features)).astype(np.float32)
-    y = targets(rng, loss, n, out)
-    sw = rng.random(n).astype(np.float32) if opts.get("weighted") else None
-    extra = {k: v for k, v in opts.items() if k in ("from_logits", "delta")}
-    indices = rng.permutation(n).astype(np.int64)
+    _, loss, make_opt, _ = CASES[case]
+    layers, x, y, sw, extra, indices = case_problem(case, 11)
+    in_features, batch = x.shape[1], 8
     runs = []
     for outputs in (True, False):
         opt = make_opt()
