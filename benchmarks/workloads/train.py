@@ -160,6 +160,10 @@ def table(run: Run, nets, threads: int) -> Table:
                  "without beating the GEMM rate measured here.")
     notes.append("One timed sample = one epoch (shuffle, gather, step per batch); "
                  f"steps per epoch: {', '.join(f'{n.name}: {n.steps}' for n in nets)}.")
+    if "jax.jit" in competitors:
+        notes.append("jax.jit: XLA's CPU thread pool cannot be resized once JAX is imported, "
+                     "so JAX runs with its default (all cores) in every table: at 1 thread "
+                     "the comparison favors JAX.")
     return Table(f"Training throughput, {threads} thread(s)", headers, rows, notes,
                  chart={"ylabel": "samples/s", "categories": [n.label for n in nets],
                         "series": series, "log": True})
