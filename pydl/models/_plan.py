@@ -23,6 +23,7 @@ when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
 from __future__ import annotations
 
 import contextlib
+import operator
 
 import numpy as np
 
@@ -215,13 +216,17 @@ class _StepCache:
     scans tuple, list and dict attributes for Variables and layers to track, and
     would count the weights held here as the model's own (penalties twice)."""
 
-    __slots__ = ("key", "objects", "description", "step")
+    __slots__ = ("objects", "values", "description", "step")
 
-    def __init__(self, key, objects, description, step):
-        self.key = key
-        self.objects = objects  # keeps alive the objects whose ids `key` holds
+    def __init__(self, objects, values, description, step):
+        self.objects = objects
+        self.values = values
         self.description = description
         self.step = step
+
+    def matches(self, objects, values) -> bool:
+        return values == self.values and len(objects) == len(self.objects) and \
+            all(map(operator.is_, objects, self.objects))
 
 
 def cached_step(model):
@@ -229,9 +234,8 @@ def cached_step(model):
     unchanged: describing walks every layer and costs several microseconds per layer,
     and fit asks at every call. The PlanStep keeps its checked plan between calls."""
     objects, values = _model_state(model)
-    key = (tuple(map(id, objects)), values)
     cached = model.__dict__.get("_plan_step")
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.matches(objects, values):
         return cached.description, cached.step
     description = describe(model)
     step = None
@@ -242,9 +246,8 @@ def cached_step(model):
             # state it is described in is then the built one, seen again next call.
             model.optimizer.build(description[3])
             objects, values = _model_state(model)
-            key = (tuple(map(id, objects)), values)
     # object.__setattr__: no tracked attribute, and no Layer.__setattr__ scan to pay.
-    object.__setattr__(model, "_plan_step", _StepCache(key, objects, description, step))
+    object.__setattr__(model, "_plan_step", _StepCache(objects, values, description, step))
     return description, step
 
 
@@ -521,11 +524,20 @@ def _exact_in_bulk(metric, weighted: bool, sw, outputs) -> bool:
     return kind is metrics.BinaryAccuracy and outputs == 1  # per-sample mean of 1 value
 
 
+def _sequential_class():
+    """pydl.Sequential, imported on first use (sequential.py imports this package)."""
+    global _Sequential
+    if _Sequential is None:
+        from .sequential import Sequential as _Sequential
+    return _Sequential
+
+
+_Sequential = None
+
+
 def train_step_factory(model):
     """Registered with the trainer: a PlanStep for a model that takes the plan, else None."""
-    from .sequential import Sequential
-
-    if not isinstance(model, Sequential) or not _state["enabled"]:
+    if not isinstance(model, _sequential_class()) or not _state["enabled"]:
         return None  # describe would say so at once, without the state walk
     return cached_step(model)[1]
 
