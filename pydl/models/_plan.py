@@ -269,7 +269,7 @@ class FusedPlan:
         if self._lr is None or steps > self._lr.shape[0]:
             self._lr = np.empty(steps, np.float64)
             self._losses = np.empty(steps, np.float32)
-        if rows > self._rows:
+        if rows > self._rows or self._predictions is None:
             self._rows = rows
             self._predictions = np.empty((rows, self.core.output_features), np.float32)
         return self._lr[:steps], self._losses[:steps], self._predictions[:rows]
@@ -286,10 +286,15 @@ class FusedPlan:
             out.fill(rate)
         return out
 
-    def run(self, x, y, sw, indices, first: int, batch: int, steps: int):
-        """Runs the steps; returns (losses, predictions) views, valid until the next call."""
+    def run(self, x, y, sw, indices, first: int, batch: int, steps: int,
+            predict: bool = True):
+        """Runs the steps; returns (losses, predictions) views, valid until the next call.
+        Without `predict`, predictions is None and the core skips a final softmax /
+        sigmoid that only the predictions would read (same losses and weights)."""
         rows = min(indices.shape[0], first + steps * batch) - first
-        lr, losses, predictions = self.buffers(steps, rows)
+        lr, losses, predictions = self.buffers(steps, rows if predict else 0)
+        if not predict:
+            predictions = None
         self.core.run(x, y, indices, first, batch, steps, self.learning_rates(lr),
                       self.optimizer.iterations, losses, sample_weight=sw,
                       predictions=predictions)
@@ -426,15 +431,18 @@ class PlanStep:
         # A progress bar redrawn during the epoch (verbose=1 on a terminal) watches steps.
         drawn = progbar is not None and getattr(progbar, "_dynamic", True)
         observed = batch_hooks or drawn or model.stop_training
+        metrics = model._metrics or []
+        predict = bool(metrics)  # only metrics read the predictions (callbacks get logs)
         if plan is None or model.stop_training:
             per_call = 1
         elif observed:
             per_call = model.steps_per_execution
-        else:  # nothing watches single steps: as many as the prediction buffer bounds
+        elif predict:  # nothing watches single steps: as many as the prediction buffer bounds
             per_call = max(1, _MAX_PREDICTION_VALUES // (batch_size * plan.core.output_features))
+        else:
+            per_call = steps
         per_call = min(per_call, steps)
         out = plan.core.output_features if plan is not None else None
-        metrics = model._metrics or []
         bulk = [m for m in metrics if _exact_in_bulk(m[1], m[2], sw, out)]
         stepwise = [m for m in metrics if not any(m is b for b in bulk)]
         step = 0
@@ -447,8 +455,10 @@ class PlanStep:
                 losses, predictions = self._tape_steps(x, y, sw, indices, first, batch_size,
                                                        count)
             else:
-                losses, predictions = plan.run(x, y, sw, indices, first, batch_size, count)
-            self._account(losses, predictions, y, sw, indices, first, batch_size, count,
+                losses, predictions = plan.run(x, y, sw, indices, first, batch_size, count,
+                                               predict)
+            rows = min(n, first + count * batch_size) - first
+            self._account(losses, predictions, rows, y, sw, indices, first, batch_size, count,
                           bulk, stepwise)
             step += count
             if batch_hooks:
@@ -459,8 +469,8 @@ class PlanStep:
                 break
         return step - 1
 
-    def _account(self, losses, predictions, y, sw, indices, first, batch_size, count,
-                 bulk, stepwise):
+    def _account(self, losses, predictions, rows_total, y, sw, indices, first, batch_size,
+                 count, bulk, stepwise):
         """The running loss and metrics of `count` steps, bit for bit as fit's tape loop
         updates them batch by batch (``CompiledState._update_metrics``; the fit tests compare).
 
@@ -469,7 +479,6 @@ class PlanStep:
         one update for all the steps (same bits, see _exact_in_bulk); the others are
         updated batch by batch."""
         model = self.model
-        rows_total = predictions.shape[0]
         mean = model._loss_mean  # RunningMean: total += loss * n; count += n, per step
         if count == 1:  # the same two float64 roundings, without arrays
             mean.total = mean.total + float(losses[0]) * rows_total

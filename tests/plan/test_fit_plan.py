@@ -65,6 +65,19 @@ CASES = {
         compile=lambda: dict(optimizer=optimizers.SGD(0.05, momentum=0.9),
                              loss="sparse_categorical_crossentropy", metrics=["accuracy"]),
         fit=dict(batch_size=16, epochs=2)),
+    "relu-softmax-sparse-sgd-momentum-no-metrics": dict(  # no predictions asked for
+        shape=(6,), out=3, loss="sparse_categorical_crossentropy",
+        layers=[lambda: layers.Dense(16, activation="relu"),
+                lambda: layers.Dense(3, activation="softmax")],
+        compile=lambda: dict(optimizer=optimizers.SGD(0.05, momentum=0.9),
+                             loss="sparse_categorical_crossentropy"),
+        fit=dict(batch_size=16, epochs=2)),
+    "sigmoid-bce-adam-no-metrics": dict(
+        shape=(5,), out=2, loss="binary_crossentropy",
+        layers=[lambda: layers.Dense(8, activation="tanh"),
+                lambda: layers.Dense(2, activation="sigmoid")],
+        compile=lambda: dict(optimizer="adam", loss="binary_crossentropy"),
+        fit=dict(batch_size=8, epochs=2)),
     "flatten-tanh-activation-softmax-categorical-adam-weighted": dict(
         shape=(4, 3), out=4, loss="categorical_crossentropy", weighted=True,
         layers=[lambda: layers.Flatten(), lambda: layers.Dense(8, activation="tanh"),
