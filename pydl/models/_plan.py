@@ -28,6 +28,7 @@ import operator
 import numpy as np
 
 from .. import _core
+from .compiled import VariableList
 from ..layers import layer as _layer_module
 
 _LAYER_CACHE = _layer_module._CACHE
@@ -128,6 +129,8 @@ def _layer_specs(model):
             if spec is None:
                 return f"the activation of {layer.name!r} is a custom function"
             weights = [layer.kernel] + ([layer.bias] if layer.use_bias else [])
+            if any(getattr(w, "regularizer", None) is not None for w in weights):
+                return "regularizers take the tape"  # set on the weight itself
             if not layer.trainable or any(not w.trainable for w in weights):
                 return "non-trainable weights take the tape"
             if any(w.value.dtype != np.float32 for w in weights):
@@ -180,8 +183,8 @@ def plan_reason(model):
 def _model_state(model):
     """(objects, values): everything `describe` and `plan_for` read from a model, its
     layers, weights, loss and optimizer, except the data, the learning rate and the
-    step count. Objects compare by identity (an attribute rebound to an equal value
-    only costs a rebuild), values by ==.
+    step count, and whether add_loss was ever used (penalties). Objects compare by
+    identity (an attribute rebound to an equal value only costs a rebuild), values by ==.
 
     Layers contribute every attribute they hold (activation, use_bias, trainable,
     regularizers, rate, kernel, bias, ...), weights their array, trainable flag,
@@ -206,6 +209,7 @@ def _model_state(model):
     for v in model.weights:
         objects += (v.value, v.trainable, v.regularizer, v.name)
     values = (_state["enabled"], _layer_module._generation[0], model._trainable,
+              _layer_module._add_loss_used[0],
               len(getattr(opt, "_decay_excluded_ids", ())),
               len(getattr(opt, "_decay_excluded_names", ())))
     return objects, values
@@ -241,6 +245,10 @@ def cached_step(model):
     step = None
     if not isinstance(description, str):
         step = PlanStep(model, description)
+        # What the trainer's _begin_training would work out: fixed by the same state.
+        model._begin_evaluation()
+        step.training_state = (model._step_penalties,
+                               VariableList(model.trainable_weights))
         if not model.optimizer.built:
             # As Keras builds it when fit starts; plan_for would at the first step. The
             # state it is described in is then the built one, seen again next call.
@@ -392,6 +400,7 @@ class PlanStep:
         self._plan = None
         self._plan_token = None
         self._rows = np.empty(0, np.float64)  # step sizes for _account, reused
+        self.training_state = None  # (penalties, VariableList): set by cached_step
 
     def plan(self, x, y, sw, batch_size: int):
         """`plan_for(model, description, ...)`, without rebuilding the key while the

@@ -58,7 +58,9 @@ def _overrides(callback, hook: str) -> bool:
 # the first step returned replaces the GradientTape step (a fused core plan for
 # models made only of built-in layers registers itself here). A step is
 # ``step(x, y, sample_weight) -> (loss: float, y_pred: np.ndarray)``, and must
-# update the model's Variables and optimizer state in place.
+# update the model's Variables and optimizer state in place. A step may carry
+# ``training_state = (penalties: bool, VariableList of the trainable weights)``
+# when it knows them for the model as it is now; else the trainer works them out.
 _TRAIN_STEP_FACTORIES = []
 
 
@@ -79,13 +81,19 @@ class Trainer(CompiledState, data.InputsMixin):
     def _begin_training(self) -> None:
         """What every training step needs, once per fit / train_on_batch call: the
         variables, the penalty flag, and the step itself (tape, or a registered plan)."""
-        self._begin_evaluation()
-        _set_internal(self, "_step_variables", VariableList(self.trainable_weights))
         step = None
         for factory in _TRAIN_STEP_FACTORIES:
             step = factory(self)
             if step is not None:
                 break
+        # A step may know both already (a cached plan step: the model is unchanged).
+        state = getattr(step, "training_state", None)
+        if state is None:
+            self._begin_evaluation()
+            _set_internal(self, "_step_variables", VariableList(self.trainable_weights))
+        else:
+            _set_internal(self, "_step_penalties", state[0])
+            _set_internal(self, "_step_variables", state[1])
         _set_internal(self, "_train_step", step or self._tape_train_step)
 
     def _loss_value(self, y, y_pred, sample_weight, penalties=True):

@@ -69,6 +69,10 @@ def _kernel_regularizer(model):
     model.layers[0].kernel.regularizer = model.layers[0].kernel_regularizer
 
 
+def _weight_regularizer(model):
+    model.layers[2].bias.regularizer = pydl.regularizers.L1(0.01)  # the layer's own stays None
+
+
 def _pop_and_add(model):
     model.pop()
     model.add(layers.Dense(3, activation="softmax"))
@@ -90,6 +94,7 @@ CHANGES = {
     "optimizer nesterov": (_nesterov_on, True),
     "recompile": (_recompile_adam, True),
     "kernel regularizer": (_kernel_regularizer, False),
+    "regularizer set on a weight": (_weight_regularizer, False),
     "pop and add a layer": (_pop_and_add, True),
     "set_weights": (_set_weights, True),
 }
