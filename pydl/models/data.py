@@ -8,6 +8,7 @@ rows gathered by the core into buffers reused from step to step.
 
 from __future__ import annotations
 
+import math
 import numbers
 import threading
 
@@ -54,17 +55,27 @@ def as_targets(arg: str, value, dtype, integer: bool) -> np.ndarray:
 _FINITE_CHUNK = 1 << 18
 _FINITE_DIRECT = 1 << 14  # arrays up to this size are checked in one pass, no scratch
 _scratch = threading.local()
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def all_finite(array: np.ndarray) -> bool:
     """Whether a float array holds no NaN or inf, without a temporary the size of the
     array: np.isfinite(x) on fit's data would allocate x.size bytes at every call,
     and glibc keeps such a block resident after its first reuse (RSS growing from
-    the first fit call to the second). Passes of _FINITE_CHUNK values into a scratch
-    kept per thread are as fast, and allocate nothing after the first call."""
+    the first fit call to the second).
+
+    First one BLAS pass, x . x: a NaN or inf anywhere makes it NaN or inf (squares
+    are >= 0, so no inf - inf cancels), so a finite result proves every value finite,
+    at twice the speed of np.isfinite. A non-finite result (a NaN or inf, or finite
+    values whose squares overflow) is settled exactly: passes of _FINITE_CHUNK values
+    into a scratch kept per thread, allocating nothing after the first call."""
     if array.size <= _FINITE_DIRECT or not array.flags.c_contiguous:
         return bool(np.isfinite(array).all())
     flat = array.reshape(-1)  # a view: C-contiguous
+    if array.dtype in _BLAS_FLOATS:
+        with np.errstate(over="ignore", invalid="ignore"):  # the exact pass decides
+            if math.isfinite(np.dot(flat, flat)):
+                return True
     scratch = getattr(_scratch, "finite", None)
     if scratch is None:
         scratch = _scratch.finite = np.empty(_FINITE_CHUNK, bool)

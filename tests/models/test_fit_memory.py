@@ -41,7 +41,13 @@ def test_all_finite_finds_every_nan_and_inf(shape, dtype, rng):
             y = x.copy()
             y.reshape(-1)[where] = bad
             assert not data.all_finite(y), (bad, where)
-    assert data.all_finite(np.full(shape, np.finfo(dtype).max, dtype))  # finite extremes
+    # Finite values whose squares overflow: the exact pass must still say finite.
+    assert data.all_finite(np.full(shape, np.finfo(dtype).max, dtype))
+    huge = x.copy()
+    huge.reshape(-1)[-1] = np.finfo(dtype).max
+    assert data.all_finite(huge)
+    huge.reshape(-1)[0] = np.nan
+    assert not data.all_finite(huge)
 
 
 def test_all_finite_of_a_strided_view(rng):

@@ -56,6 +56,10 @@ def _dropout_on(model):
     model.layers[1].rate = 0.5
 
 
+def _learning_rate(model):
+    model.optimizer.learning_rate = 0.03  # read at every run, not part of the cache key
+
+
 def _nesterov_on(model):
     model.optimizer.nesterov = True
 
@@ -92,6 +96,7 @@ CHANGES = {
     "kernel rebound to a new array": (_new_kernel_array, True),
     "dropout rate > 0": (_dropout_on, False),
     "optimizer nesterov": (_nesterov_on, True),
+    "learning rate": (_learning_rate, True),
     "recompile": (_recompile_adam, True),
     "kernel regularizer": (_kernel_regularizer, False),
     "regularizer set on a weight": (_weight_regularizer, False),
