@@ -18,6 +18,12 @@ The trainer asks ``train_step_factory(model)`` (see ``register``) for its step
 when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
 ``step.run_epoch(...)`` that fit calls for a whole epoch) or None for the tape.
 ``plan_reason(model)`` says why a model takes the tape; ``disabled()`` forces it.
+
+Describing a model walks every layer, and fit asks at every call: the description
+and its PlanStep are cached on the model (``cached_step``) while everything they
+read is unchanged, compared by identity (``_model_state``: layer attributes,
+weight arrays and flags, loss and optimizer attributes, the structure counter);
+tests/plan/test_plan_cache.py changes each between fit calls against the tape.
 """
 
 from __future__ import annotations
