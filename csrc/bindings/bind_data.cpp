@@ -1,10 +1,11 @@
 // _core.gather_rows: argument checks (including every index) before any copy,
-// then nn::gather_rows with the GIL released.
+// then nn::gather_rows with the GIL released; _core.all_finite: fit's data check.
 #include <cstdint>
 #include <string>
 
 #include "bindings/array_checks.h"
 #include "bindings/bindings.h"
+#include "nn/finite.h"
 #include "nn/gather.h"
 
 namespace pydl::bind {
@@ -66,9 +67,26 @@ void gather_rows_binding(const py::object& src_obj, const py::object& indices_ob
     nn::gather_rows(from, row_bytes, idx, count, to);
 }
 
+bool all_finite_binding(const py::object& x_obj) {
+    py::array x = require_array(x_obj, "x");
+    const FloatType type = require_float_input(x, "x");  // also: C-contiguous
+    const std::ptrdiff_t n = x.size();
+    if (type == FloatType::f32) {
+        const float* data = const_data<float>(x);
+        py::gil_scoped_release release;
+        return nn::all_finite(data, n);
+    }
+    const double* data = const_data<double>(x);
+    py::gil_scoped_release release;
+    return nn::all_finite(data, n);
+}
+
 }  // namespace
 
 void bind_data(py::module_& m) {
+    m.def("all_finite", &all_finite_binding, py::arg("x"),
+          "True when the C-contiguous float32/float64 array x has no NaN and no inf "
+          "(one read of x, no allocation, GIL released).");
     m.def("gather_rows", &gather_rows_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
           R"doc(out[i] = src[indices[i]] for every i (rows of any numeric dtype).
 

@@ -8,7 +8,6 @@ rows gathered by the core into buffers reused from step to step.
 
 from __future__ import annotations
 
-import math
 import numbers
 import threading
 
@@ -55,7 +54,7 @@ def as_targets(arg: str, value, dtype, integer: bool) -> np.ndarray:
 _FINITE_CHUNK = 1 << 18
 _FINITE_DIRECT = 1 << 14  # arrays up to this size are checked in one pass, no scratch
 _scratch = threading.local()
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_CORE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def all_finite(array: np.ndarray) -> bool:
@@ -64,18 +63,15 @@ def all_finite(array: np.ndarray) -> bool:
     and glibc keeps such a block resident after its first reuse (RSS growing from
     the first fit call to the second).
 
-    First one BLAS pass, x . x: a NaN or inf anywhere makes it NaN or inf (squares
-    are >= 0, so no inf - inf cancels), so a finite result proves every value finite,
-    at twice the speed of np.isfinite. A non-finite result (a NaN or inf, or finite
-    values whose squares overflow) is settled exactly: passes of _FINITE_CHUNK values
-    into a scratch kept per thread, allocating nothing after the first call."""
-    if array.size <= _FINITE_DIRECT or not array.flags.c_contiguous:
+    float32 and float64 (what fit trains on) go to the core's check: one read of the
+    data on pydl's threads, no allocation. Other float types (float16, longdouble)
+    are checked in passes of _FINITE_CHUNK values into a scratch kept per thread."""
+    contiguous = array.flags.c_contiguous
+    if contiguous and array.dtype in _CORE_FLOATS:
+        return bool(_core.all_finite(array))
+    if array.size <= _FINITE_DIRECT or not contiguous:
         return bool(np.isfinite(array).all())
     flat = array.reshape(-1)  # a view: C-contiguous
-    if array.dtype in _BLAS_FLOATS:
-        with np.errstate(over="ignore", invalid="ignore"):  # the exact pass decides
-            if math.isfinite(np.dot(flat, flat)):
-                return True
     scratch = getattr(_scratch, "finite", None)
     if scratch is None:
         scratch = _scratch.finite = np.empty(_FINITE_CHUNK, bool)
