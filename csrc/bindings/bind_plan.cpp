@@ -63,6 +63,39 @@ py::array owned_f32(const py::handle& obj, const std::string& name,
     return a;
 }
 
+double number_arg(const py::handle& obj, const std::string& name) {
+    if (py::isinstance<py::bool_>(obj) ||
+        !(py::isinstance<py::float_>(obj) || py::isinstance<py::int_>(obj))) {
+        throw py::type_error(name + ": expected a number, received " + type_name(obj));
+    }
+    return obj.cast<double>();
+}
+
+// (l1, l2) of a pydl.regularizers.L1L2, or None: no penalty.
+plan::WeightPenalty penalty_arg(const py::handle& obj, const std::string& name) {
+    plan::WeightPenalty p;
+    if (obj.is_none()) return p;
+    if (!py::isinstance<py::tuple>(obj) || py::len(obj) != 2) {
+        throw py::value_error(name + ": expected None or (l1, l2), received " +
+                              py::repr(obj).cast<std::string>());
+    }
+    py::tuple t = py::reinterpret_borrow<py::tuple>(obj);
+    double factor[2];
+    for (int k = 0; k < 2; ++k) {
+        factor[k] = number_arg(t[k], name);
+        if (!(factor[k] >= 0.0) || !std::isfinite(factor[k])) {
+            throw py::value_error(name + ": expected factors l1, l2 finite and >= 0, received " +
+                                  py::repr(obj).cast<std::string>());
+        }
+    }
+    p.active = true;
+    p.use_l1 = factor[0] != 0.0;
+    p.use_l2 = factor[1] != 0.0;
+    p.l1 = static_cast<float>(factor[0]);  // the weak Python scalar of multiply, as float32
+    p.l2 = static_cast<float>(factor[1]);
+    return p;
+}
+
 py::tuple tuple_arg(const py::handle& obj, const std::string& name) {
     if (!py::isinstance<py::tuple>(obj) && !py::isinstance<py::list>(obj)) {
         throw py::type_error(name + ": expected a tuple, received " + type_name(obj));
@@ -84,7 +117,7 @@ std::vector<plan::LayerSpec> layers_arg(ptrdiff_t input_features, const py::list
         const std::string kind = t.size() ? py::str(t[0]).cast<std::string>() : "";
         plan::LayerSpec s;
         s.in = features;
-        if (kind == "dense" && t.size() == 5) {
+        if (kind == "dense" && (t.size() == 5 || t.size() == 7)) {
             py::array kernel = require_array(t[1], (name + " kernel").c_str());
             require_ndim(kernel, (name + " kernel").c_str(), 2);
             const py::ssize_t units = kernel.shape(1);
@@ -102,15 +135,31 @@ std::vector<plan::LayerSpec> layers_arg(ptrdiff_t input_features, const py::list
             }
             s.activation = activation_arg(t[3], name + " activation");
             s.alpha = alpha_arg(t[4], s.activation, name + " alpha");
+            if (t.size() == 7) {
+                s.kernel_penalty = penalty_arg(t[5], name + " kernel penalty");
+                s.bias_penalty = penalty_arg(t[6], name + " bias penalty");
+            }
             any_dense = true;
         } else if (kind == "activation" && t.size() == 3) {
             s.kind = plan::LayerKind::activation;
             s.out = features;
             s.activation = activation_arg(t[1], name + " activation");
             s.alpha = alpha_arg(t[2], s.activation, name + " alpha");
+        } else if (kind == "dropout" && t.size() == 2) {
+            s.kind = plan::LayerKind::dropout;
+            s.out = features;
+            const double rate = number_arg(t[1], name + " rate");
+            if (!(rate > 0.0 && rate < 1.0)) {
+                throw py::value_error(name + " rate: expected a float in (0, 1), received " +
+                                      to_str(rate));
+            }
+            // As pydl.ops.dropout: u >= rate compares in float32; the mask is float32.
+            s.dropout_threshold = static_cast<float>(rate);
+            s.dropout_scale = static_cast<float>(1.0 / (1.0 - rate));
         } else {
             throw py::value_error(name + ": expected ('dense', kernel, bias or None, activation, "
-                                         "alpha) or ('activation', activation, alpha), received " +
+                                         "alpha[, kernel penalty, bias penalty]), ('activation', "
+                                         "activation, alpha) or ('dropout', rate), received " +
                                   py::repr(layers[i]).cast<std::string>());
         }
         features = s.out;
@@ -258,7 +307,8 @@ public:
     void run(const py::object& x_obj, const py::object& y_obj, const py::object& indices_obj,
              ptrdiff_t first, ptrdiff_t batch_size, ptrdiff_t steps, const py::object& lr_obj,
              long long iterations, const py::object& losses_obj,
-             const py::object& sample_weight_obj, const py::object& predictions_obj) {
+             const py::object& sample_weight_obj, const py::object& predictions_obj,
+             const py::object& dropout_obj) {
         plan::TrainPlan& p = *plan_;
         const ptrdiff_t in = p.input_features(), out = p.output_features();
         plan::RunArgs a;
@@ -354,6 +404,10 @@ public:
             require_shape(pred, "predictions", {total_rows, out});
             a.predictions = mutable_data<float>(pred);
         }
+        std::vector<py::array> uniforms = dropout_arg(dropout_obj, total_rows);
+        std::vector<const float*> uniform_rows;
+        for (const py::array& u : uniforms) uniform_rows.push_back(const_data<float>(u));
+        a.dropout_uniforms = uniform_rows.data();
         for (const py::array& w : owned_) {
             require_no_overlap(losses, "losses", w, "a weight or slot");
             if (a.predictions) require_no_overlap(py::reinterpret_borrow<py::array>(predictions_obj),
@@ -382,6 +436,38 @@ public:
     bool sparse() const { return sparse_; }
 
 private:
+    // The uniforms of each dropout layer for `rows` rows: checked float32
+    // (rows, features) C-contiguous arrays, in layer order.
+    std::vector<py::array> dropout_arg(const py::object& obj, ptrdiff_t rows) const {
+        const plan::TrainPlan& p = *plan_;
+        const ptrdiff_t count = p.num_dropout();
+        std::vector<py::array> out;
+        if (obj.is_none()) {
+            if (count == 0) return out;
+            throw py::value_error("dropout_uniforms: expected a list of " + std::to_string(count) +
+                                  " float32 arrays (one per dropout layer), received None");
+        }
+        if (!py::isinstance<py::list>(obj) && !py::isinstance<py::tuple>(obj)) {
+            throw py::type_error("dropout_uniforms: expected a list of float32 arrays, received " +
+                                 type_name(obj));
+        }
+        py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
+        if (static_cast<ptrdiff_t>(seq.size()) != count) {
+            throw py::value_error("dropout_uniforms: expected one array per dropout layer (" +
+                                  std::to_string(count) + "), received " +
+                                  std::to_string(seq.size()));
+        }
+        for (ptrdiff_t d = 0; d < count; ++d) {
+            const std::string name = "dropout_uniforms[" + std::to_string(d) + "]";
+            py::array u = require_array(seq[d], name.c_str());
+            require_dtype<float>(u, name.c_str());
+            require_contiguous(u, name.c_str());
+            require_shape(u, name.c_str(), {rows, p.dropout_features(d)});
+            out.push_back(u);
+        }
+        return out;
+    }
+
     static void check_labels(const plan::RunArgs& a, const std::int64_t* used, ptrdiff_t rows,
                              ptrdiff_t classes) {
         for (ptrdiff_t i = 0; i < rows; ++i) {
@@ -411,8 +497,10 @@ TrainPlan(input_features, layers, loss, optimizer, state, max_batch, *,
           centered=False, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
           clipnorm=None, clipvalue=None, global_clipnorm=None)
 
-layers: ('dense', kernel (in, out), bias (out,) or None, activation, alpha) or
-('activation', activation, alpha), in order. The kernels and biases are updated
+layers: ('dense', kernel (in, out), bias (out,) or None, activation, alpha
+[, kernel penalty, bias penalty]), ('activation', activation, alpha) or
+('dropout', rate), in order. A penalty is None or the (l1, l2) factors of a
+pydl.regularizers.L1L2 (added to the loss and gradients as the tape does). The kernels and biases are updated
 in place. loss: a _core.loss kind. optimizer: sgd, adagrad, rmsprop or adam.
 state: per trainable tensor (each kernel, then its bias) a tuple
 (slot0, slot1, slot2, weight_decay) with the slots of the matching _core.*_step
@@ -432,6 +520,7 @@ state: per trainable tensor (each kernel, then its bias) a tuple
              py::arg("first"), py::arg("batch_size"), py::arg("steps"),
              py::arg("learning_rates"), py::arg("iterations"), py::arg("losses"),
              py::arg("sample_weight") = py::none(), py::arg("predictions") = py::none(),
+             py::arg("dropout_uniforms") = py::none(),
              R"doc(Runs `steps` training steps.
 
 Step k trains on the samples indices[first + k*batch_size : first + (k+1)*batch_size]
@@ -440,14 +529,46 @@ Step k trains on the samples indices[first + k*batch_size : first + (k+1)*batch_
 weighted by sample_weight (samples,) when given, with learning_rates[k] and the
 optimizer step count iterations + k + 1. losses[k] receives the loss (float32);
 predictions, when given, the model outputs of every step's rows, in order.
-The GIL is released while it runs.)doc")
+dropout_uniforms: one float32 array per dropout layer, (rows of all the steps,
+features), the layer generator's generator.random(..., dtype=float32) draws:
+row r masks the r-th row the steps take. The GIL is released while it runs.)doc")
         .def_property_readonly("input_features",
                                [](const PyTrainPlan& p) { return p.plan().input_features(); })
         .def_property_readonly("output_features",
                                [](const PyTrainPlan& p) { return p.plan().output_features(); })
         .def_property_readonly("max_batch", [](const PyTrainPlan& p) { return p.plan().max_batch(); })
         .def_property_readonly("fused_loss", [](const PyTrainPlan& p) { return p.plan().fused_loss(); })
-        .def_property_readonly("sparse", &PyTrainPlan::sparse);
+        .def_property_readonly("sparse", &PyTrainPlan::sparse)
+        .def_property_readonly("num_dropout",
+                               [](const PyTrainPlan& p) { return p.plan().num_dropout(); });
+
+    m.def(
+        "weight_penalty",
+        [](const py::object& w_obj, double l1, double l2, const py::object& grad_obj) {
+            py::array w = require_array(w_obj, "w");
+            require_dtype<float>(w, "w");
+            require_contiguous(w, "w");
+            py::tuple factors = py::make_tuple(l1, l2);
+            const plan::WeightPenalty p = penalty_arg(factors, "l1, l2");
+            if (!grad_obj.is_none()) {
+                py::array g = require_array(grad_obj, "grad");
+                require_dtype<float>(g, "grad");
+                require_contiguous(g, "grad");
+                require_writeable(g, "grad");
+                if (g.size() != w.size()) {
+                    throw py::value_error("grad: expected " + std::to_string(w.size()) +
+                                          " values (w's size), received " + shape_str(g));
+                }
+                require_no_overlap(g, "grad", w, "w");
+                plan::add_penalty_gradient(p, const_data<float>(w), mutable_data<float>(g), w.size());
+            }
+            return plan::penalty_value(p, const_data<float>(w), w.size());
+        },
+        py::arg("w"), py::arg("l1"), py::arg("l2"), py::arg("grad") = py::none(),
+        R"doc(The penalty l1 * sum(|w|) + l2 * sum(w**2) of pydl.regularizers.L1L2 as the
+GradientTape path computes it (float32 ops, NumPy's pairwise sum), bit for bit.
+w: float32, C-contiguous. grad, when given (float32, w's size), receives
++= d(penalty)/dw in the tape's order of accumulation. TrainPlan uses the same code.)doc");
 }
 
 }  // namespace pydl::bind

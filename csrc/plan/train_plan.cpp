@@ -55,6 +55,21 @@ void activation_backward(Activation act, float alpha, const float* z, const floa
     }
 }
 
+// The tape's dropout (pydl/ops/dropout.py): out = v * mask with mask =
+// keep * f32(1 / (1 - rate)), keep = u >= f32(rate) (NumPy compares a float32
+// array with the Python rate in float32). A product, not a select: an inf or
+// NaN in v stays NaN where dropped, as in NumPy. Forward (v = x) and backward
+// (v = dy) alike; element-wise, so any split gives the same bits.
+void dropout_apply(const float* v, const float* u, float threshold, float scale, float* out,
+                   ptrdiff_t n) {
+    parallel_for(n, kElementGrain, [&](ptrdiff_t b, ptrdiff_t e) {
+        for (ptrdiff_t i = b; i < e; ++i) {
+            const float mask = u[i] >= threshold ? scale : 0.0f;
+            out[i] = v[i] * mask;
+        }
+    });
+}
+
 // The tape's dense op keeps z for these (pydl/ops/dense.py): its logits for the
 // loss fusion, or because the backward needs it. Otherwise the GEMM epilogue
 // applies the activation.
@@ -91,10 +106,19 @@ TrainPlan::TrainPlan(ptrdiff_t input_features, std::vector<LayerSpec> layers, Lo
     if (max_batch_ < 1) throw std::invalid_argument("max_batch must be >= 1");
     ptrdiff_t features = input_features_;
     bool seen_dense = false;
+    dropout_index_.assign(layers_.size(), -1);
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         LayerSpec& l = layers_[i];
         if (l.in != features) throw std::invalid_argument("layers do not chain");
-        if (l.kind == LayerKind::activation) l.out = l.in;
+        if (l.kind != LayerKind::dense) l.out = l.in;
+        if (l.kind == LayerKind::dropout) {
+            // float32(rate) of a rate in (0, 1) may round to 0 or 1: both are valid.
+            if (!(l.dropout_threshold >= 0.0f && l.dropout_threshold <= 1.0f)) {
+                throw std::invalid_argument("a dropout threshold must be in [0, 1]");
+            }
+            l.activation = Activation::linear;  // never a fused loss's final activation
+            dropout_index_[i] = num_dropout_++;
+        }
         if (l.kind == LayerKind::dense && !seen_dense) {
             seen_dense = true;
             first_dense_ = i;
@@ -150,6 +174,17 @@ const float* TrainPlan::layer_input(std::size_t i) const {
     return i == 0 ? x_batch_.data() : buffers_[i - 1].y.data();
 }
 
+std::ptrdiff_t TrainPlan::dropout_features(std::ptrdiff_t index) const {
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        if (dropout_index_[i] == index) return layers_[i].out;
+    }
+    throw std::out_of_range("no such dropout layer");
+}
+
+const float* TrainPlan::dropout_rows(const RunArgs& a, std::size_t layer, ptrdiff_t row) const {
+    return a.dropout_uniforms[dropout_index_[layer]] + row * layers_[layer].out;
+}
+
 void TrainPlan::gather(const RunArgs& a, ptrdiff_t start, ptrdiff_t rows) {
     const std::int64_t* idx = a.indices + start;
     nn::gather_rows(a.x, sizeof(float) * static_cast<std::size_t>(input_features_), idx, rows,
@@ -178,8 +213,8 @@ void TrainPlan::prefetch_next_batch(const RunArgs& a, ptrdiff_t start) {
     nn::prefetch_rows(a.x, row_bytes, a.indices + start, rows, kMaxBytesPerRow);
 }
 
-double TrainPlan::forward_and_loss(ptrdiff_t rows, bool weighted, bool labels64,
-                                   bool want_outputs) {
+float TrainPlan::forward_and_loss(const RunArgs& a, ptrdiff_t row, ptrdiff_t rows,
+                                  bool weighted, bool labels64, bool want_outputs) {
     const std::size_t last = layers_.size() - 1;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         const LayerSpec& l = layers_[i];
@@ -196,8 +231,13 @@ double TrainPlan::forward_and_loss(ptrdiff_t rows, bool weighted, bool labels64,
                                          l.activation, l.alpha, buf.y.data(),
                                          buf.keep_z ? buf.z.data() : nullptr);
             }
-        } else if (!skip_output) {
+        } else if (skip_output) {
+            continue;
+        } else if (l.kind == LayerKind::activation) {
             activation_forward(l.activation, l.alpha, layer_input(i), buf.y.data(), rows, l.out);
+        } else {
+            dropout_apply(layer_input(i), dropout_rows(a, i, row), l.dropout_threshold,
+                          l.dropout_scale, buf.y.data(), rows * l.out);
         }
     }
 
@@ -228,10 +268,22 @@ double TrainPlan::forward_and_loss(ptrdiff_t rows, bool weighted, bool labels64,
         p.y_true = y_batch_.data();
     }
     p.sample_weight = weighted ? weight_batch_.data() : nullptr;
-    return nn::loss(p);
+    // The tape's loss op gives float32(loss); Trainer._loss_value then adds each
+    // penalty of model.losses (layers in order, kernel before bias) in float32.
+    float value = static_cast<float>(nn::loss(p));
+    for (const LayerSpec& l : layers_) {
+        if (l.kind != LayerKind::dense) continue;
+        if (l.kernel_penalty.active) {
+            value += penalty_value(l.kernel_penalty, l.kernel, l.in * l.out);
+        }
+        if (l.bias && l.bias_penalty.active) {
+            value += penalty_value(l.bias_penalty, l.bias, l.out);
+        }
+    }
+    return value;
 }
 
-void TrainPlan::backward(ptrdiff_t rows) {
+void TrainPlan::backward(const RunArgs& a, ptrdiff_t row, ptrdiff_t rows) {
     const std::size_t last = layers_.size() - 1;
     // A fused final Activation is skipped: the loss gradient is already at its input.
     const bool skip_last = fused_ && layers_[last].kind == LayerKind::activation;
@@ -247,6 +299,11 @@ void TrainPlan::backward(ptrdiff_t rows) {
                                 buf.dy.data(), dx, rows, l.out);
             continue;
         }
+        if (l.kind == LayerKind::dropout) {
+            dropout_apply(buf.dy.data(), dropout_rows(a, i, row), l.dropout_threshold,
+                          l.dropout_scale, dx, rows * l.out);
+            continue;
+        }
         float* db = nullptr;
         if (l.bias) db = grads_[--tensor].data();
         float* dw = grads_[--tensor].data();
@@ -255,6 +312,11 @@ void TrainPlan::backward(ptrdiff_t rows) {
         nn::dense_backward<float>(layer_input(i), l.kernel, buf.keep_z ? buf.z.data() : nullptr,
                                   buf.y.data(), buf.dy.data(), rows, l.in, l.out, act, l.alpha,
                                   buf.dy.data(), dx, dw, db);
+        // The tape adds the penalty's gradient after the data gradient.
+        if (l.kernel_penalty.active) {
+            add_penalty_gradient(l.kernel_penalty, l.kernel, dw, l.in * l.out);
+        }
+        if (db && l.bias_penalty.active) add_penalty_gradient(l.bias_penalty, l.bias, db, l.out);
     }
 }
 
@@ -263,20 +325,22 @@ void TrainPlan::run(const RunArgs& a) {
     const bool labels64 = a.labels_i64 != nullptr;
     const ptrdiff_t out = output_features();
     float* predictions = a.predictions;
+    if (num_dropout_ > 0 && !a.dropout_uniforms) {
+        throw std::invalid_argument("a plan with dropout layers needs their uniforms");
+    }
     for (ptrdiff_t k = 0; k < a.steps; ++k) {
-        const ptrdiff_t start = a.first + k * a.batch_size;
+        const ptrdiff_t row = k * a.batch_size;  // among this call's rows
+        const ptrdiff_t start = a.first + row;
         const ptrdiff_t rows = std::min(a.batch_size, a.num_indices - start);
         gather(a, start, rows);
         if (k + 1 < a.steps) prefetch_next_batch(a, start + rows);
-        const double loss = forward_and_loss(rows, weighted, labels64, predictions != nullptr);
-        // The tape path reports np.asarray(loss, float32).
-        a.losses[k] = static_cast<float>(loss);
+        a.losses[k] = forward_and_loss(a, row, rows, weighted, labels64, predictions != nullptr);
         if (predictions) {
             std::memcpy(predictions, buffers_.back().y.data(),
                         sizeof(float) * static_cast<std::size_t>(rows * out));
             predictions += rows * out;
         }
-        backward(rows);
+        backward(a, row, rows);
         update(a.learning_rates[k], a.iterations + k + 1);
     }
 }

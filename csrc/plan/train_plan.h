@@ -9,14 +9,22 @@
 //   forward   Dense: nn::dense_forward, keeping z exactly when the tape's dense op
 //             does (softmax, sigmoid, or an activation whose backward needs z), so
 //             that the GEMM epilogue fusion is the same; Activation: the flat
-//             element-range (or row) split of _core.activation_forward.
+//             element-range (or row) split of _core.activation_forward; Dropout
+//             (pydl/ops/dropout.py): y = x * mask, mask = (u >= f32(rate) ? scale : 0)
+//             with u the caller's float32 uniforms (the layer generator's draws,
+//             one row per sample, rows of the steps in order) and scale =
+//             f32(1 / (1 - rate)); a product, not a select, so inf/NaN * 0 stays NaN.
 //   loss      nn::loss on the last output; softmax + (sparse) categorical and
 //             sigmoid + binary cross-entropy are computed from the logits with
 //             from_logits (the tape's fusion), the gradient entering the layer
-//             below the final activation.
+//             below the final activation. The reported loss is float32(loss),
+//             then + each weight penalty in float32, in layer order, kernel before
+//             bias (Trainer._loss_value over model.losses; plan_penalty.h).
 //   backward  nn::dense_backward per Dense (dz = dy: scratch), dx only where the
-//             tape needs it (not for the first Dense); nn::activation_backward_rows
-//             per Activation, given its input z and output y as the tape does.
+//             tape needs it (not for the first Dense), then the penalty gradient
+//             added to dw / db (plan_penalty.h); nn::activation_backward_rows per
+//             Activation, given its input z and output y as the tape does;
+//             dx = dy * mask per Dropout.
 //   update    per tensor, in model.trainable_weights order: the clipnorm /
 //             global_clipnorm scale computed as Optimizer._norm_clip_scale /
 //             _global_clip_scale do, then nn::optimizer_step.
@@ -34,20 +42,25 @@
 #include "nn/activation.h"
 #include "nn/loss.h"
 #include "nn/optim.h"
+#include "plan/plan_penalty.h"
 
 namespace pydl::plan {
 
-enum class LayerKind { dense, activation };
+enum class LayerKind { dense, activation, dropout };
 
 // One layer of the chain. `in`/`out` are features per sample.
 struct LayerSpec {
     LayerKind kind = LayerKind::dense;
     std::ptrdiff_t in = 0;
-    std::ptrdiff_t out = 0;  // activation: equals in
+    std::ptrdiff_t out = 0;  // activation, dropout: equals in
     nn::Activation activation = nn::Activation::linear;
     float alpha = 0.0f;
     float* kernel = nullptr;  // dense: (in, out), updated in place
     float* bias = nullptr;    // dense: (out) or nullptr (use_bias=False)
+    WeightPenalty kernel_penalty;  // dense: kernel_regularizer / bias_regularizer
+    WeightPenalty bias_penalty;
+    float dropout_threshold = 0.0f;  // dropout: f32(rate); kept where u >= it
+    float dropout_scale = 1.0f;      // dropout: f32(1 / (1 - rate))
 };
 
 struct LossSpec {
@@ -91,6 +104,9 @@ struct RunArgs {
     // Rows of every step x output_features, or nullptr: then a fused loss's final
     // softmax / sigmoid is not computed at all (nothing else reads it).
     float* predictions = nullptr;
+    // One per dropout layer, in layer order: (rows of every step, features)
+    // uniforms in [0, 1), row r for the r-th row the steps take.
+    const float* const* dropout_uniforms = nullptr;
 };
 
 class TrainPlan {
@@ -110,6 +126,9 @@ public:
     std::ptrdiff_t output_features() const { return layers_.back().out; }
     std::ptrdiff_t max_batch() const { return max_batch_; }
     std::ptrdiff_t num_tensors() const { return static_cast<std::ptrdiff_t>(tensors_.size()); }
+    std::ptrdiff_t num_dropout() const { return num_dropout_; }
+    // Features of the index-th dropout layer.
+    std::ptrdiff_t dropout_features(std::ptrdiff_t index) const;
     // True when the loss is computed from the logits below a final softmax/sigmoid.
     bool fused_loss() const { return fused_; }
     std::mutex& mutex() { return mutex_; }
@@ -123,8 +142,12 @@ private:
 
     void gather(const RunArgs& a, std::ptrdiff_t start, std::ptrdiff_t rows);
     void prefetch_next_batch(const RunArgs& a, std::ptrdiff_t start);
-    double forward_and_loss(std::ptrdiff_t rows, bool weighted, bool labels64, bool want_outputs);
-    void backward(std::ptrdiff_t rows);
+    // The loss of the step (float32, penalties included). `row` is the step's
+    // first row among the call's rows (its dropout uniforms).
+    float forward_and_loss(const RunArgs& a, std::ptrdiff_t row, std::ptrdiff_t rows,
+                           bool weighted, bool labels64, bool want_outputs);
+    void backward(const RunArgs& a, std::ptrdiff_t row, std::ptrdiff_t rows);
+    const float* dropout_rows(const RunArgs& a, std::size_t layer, std::ptrdiff_t row) const;
     void update(double learning_rate, long long step);
     const float* layer_input(std::size_t i) const;
 
@@ -135,6 +158,8 @@ private:
     std::ptrdiff_t max_batch_;
     bool fused_ = false;
     std::size_t first_dense_ = 0;
+    std::ptrdiff_t num_dropout_ = 0;
+    std::vector<std::ptrdiff_t> dropout_index_;  // per layer: its dropout number, or -1
 
     std::vector<Buffers> buffers_;
     std::vector<float> x_batch_, y_batch_, weight_batch_;
