@@ -539,8 +539,13 @@ row r masks the r-th row the steps take. The GIL is released while it runs.)doc"
         .def_property_readonly("max_batch", [](const PyTrainPlan& p) { return p.plan().max_batch(); })
         .def_property_readonly("fused_loss", [](const PyTrainPlan& p) { return p.plan().fused_loss(); })
         .def_property_readonly("sparse", &PyTrainPlan::sparse)
-        .def_property_readonly("num_dropout",
-                               [](const PyTrainPlan& p) { return p.plan().num_dropout(); });
+        .def_property_readonly("dropout_features", [](const PyTrainPlan& p) {
+            py::list out;
+            for (ptrdiff_t d = 0; d < p.plan().num_dropout(); ++d) {
+                out.append(p.plan().dropout_features(d));
+            }
+            return out;
+        }, "Features of each dropout layer, in order: the widths of its uniforms.");
 
     m.def(
         "weight_penalty",

@@ -1,11 +1,16 @@
 """The fused training step: ``fit`` without Python per layer per step.
 
-A Sequential made only of built-in layers (Dense, Activation, Flatten, Dropout
-that is the identity in training), compiled with a built-in loss and optimizer
-in float32, trains through ``_core.TrainPlan`` (csrc/plan): one core call runs
-whole steps -- gather the batch, forward, loss, backward, update -- on the
-model's own weight arrays and the optimizer's own slot arrays, in place. Any
-other model trains on the GradientTape (``Trainer._tape_train_step``).
+A Sequential made only of built-in layers (Dense, with L1/L2 weight
+regularizers or none, Activation, Flatten, Dropout), compiled with a built-in
+loss and optimizer in float32, trains through ``_core.TrainPlan`` (csrc/plan):
+one core call runs whole steps -- gather the batch, forward, loss, backward,
+update -- on the model's own weight arrays and the optimizer's own slot arrays,
+in place. Any other model trains on the GradientTape (``Trainer._tape_train_step``).
+
+Dropout masks come from the layer's own generator, as on the tape: before a
+call, each Dropout layer draws the uniforms of all the call's rows in one
+``generator.random((rows, features), dtype=float32)``, the values its per-step
+draws would give (NumPy's stream does not depend on how it is chunked).
 
 Both paths call the same kernels with the same arguments in the same order, so
 they give bitwise identical weights, losses and metrics (tests/plan). Steps per
@@ -41,6 +46,8 @@ _LAYER_CACHE = _layer_module._CACHE
 
 # Rows x outputs of predictions one call may return (4 MiB of float32).
 _MAX_PREDICTION_VALUES = 1 << 20
+# Rows x features of dropout uniforms one call may draw (16 MiB of float32).
+_MAX_DROPOUT_VALUES = 1 << 22
 
 _state = {"enabled": True}
 
@@ -103,8 +110,10 @@ def _optimizer_spec(opt):
 
 
 def _layer_specs(model):
-    """The plan's layers [('dense', kernel, bias, act, alpha) | ('activation', act, alpha)]
-    and the Variables in trainable order, or a str saying why the model takes the tape."""
+    """(layers, variables, dropouts): the plan's layers [('dense', kernel, bias, act,
+    alpha, kernel penalty, bias penalty) | ('activation', act, alpha) | ('dropout',
+    rate)], the Variables in trainable order and the Dropout layers the plan draws
+    for, in order; or a str saying why the model takes the tape."""
     from ..layers import Activation, Dense, Dropout, Flatten
     from ..ops.activation import core_activation
     from .sequential import Sequential
@@ -115,34 +124,44 @@ def _layer_specs(model):
     if shape is None:
         return "the model is not built"
     rank = len(shape)
-    layers, variables = [], []
+    layers, variables, dropouts = [], [], []
     for layer in model.layers:
         kind = type(layer)
         if kind is Flatten:
             rank = 2
             continue
-        if kind is Dropout:
-            if layer.rate == 0.0:
-                continue  # the identity, drawing nothing, even in training
-            return "Dropout with rate > 0 takes the tape"
+        if kind is Dropout and layer.rate == 0.0:
+            continue  # the identity, drawing nothing, even in training
         if rank != 2:
             return "a layer before Flatten sees inputs of rank > 2"
-        if kind is Dense:
-            if any(getattr(layer, a, None) is not None for a in
-                   ("kernel_regularizer", "bias_regularizer", "activity_regularizer")):
-                return "regularizers take the tape"
+        if kind is Dropout:
+            if layer.noise_shape is not None:
+                # A mask broadcast over some axes: another draw shape per step.
+                return f"Dropout {layer.name!r} has a noise_shape, which takes the tape"
+            if any(d.generator is layer.generator for d in dropouts):
+                # Interleaved draws from one stream: the per-layer bulk draw would differ.
+                return f"Dropout {layer.name!r} shares its generator with another layer"
+            layers.append(("dropout", float(layer.rate)))
+            dropouts.append(layer)
+        elif kind is Dense:
+            if layer.activity_regularizer is not None:
+                return "activity_regularizer takes the tape"
             spec = core_activation(layer.activation)
             if spec is None:
                 return f"the activation of {layer.name!r} is a custom function"
             weights = [layer.kernel] + ([layer.bias] if layer.use_bias else [])
-            if any(getattr(w, "regularizer", None) is not None for w in weights):
-                return "regularizers take the tape"  # set on the weight itself
+            # The penalty is the weight's own regularizer (what Layer.losses reads).
+            penalties = [_penalty_spec(w.regularizer) for w in weights]
+            for p in penalties:
+                if isinstance(p, str):
+                    return p
             if not layer.trainable or any(not w.trainable for w in weights):
                 return "non-trainable weights take the tape"
             if any(w.value.dtype != np.float32 for w in weights):
                 return "only float32 weights are fused"
             layers.append(("dense", layer.kernel.value,
-                           layer.bias.value if layer.use_bias else None, spec[0], spec[1]))
+                           layer.bias.value if layer.use_bias else None, spec[0], spec[1],
+                           penalties[0], penalties[1] if layer.use_bias else None))
             variables += weights
         elif kind is Activation:
             spec = core_activation(layer.activation)
@@ -157,12 +176,24 @@ def _layer_specs(model):
     trainable = model.trainable_weights
     if len(trainable) != len(variables) or any(a is not b for a, b in zip(trainable, variables)):
         return "the trainable weights are not the Dense layers' kernels and biases in order"
-    return layers, variables
+    return layers, variables, dropouts
+
+
+def _penalty_spec(regularizer):
+    """None, the (l1, l2) factors of a built-in L1 / L2 / L1L2 (the core computes its
+    penalty as the tape does), or a str saying why the model takes the tape."""
+    from .. import regularizers
+
+    if regularizer is None:
+        return None
+    if type(regularizer) not in (regularizers.L1, regularizers.L2, regularizers.L1L2):
+        return f"the regularizer {regularizer!r} is not a built-in L1, L2 or L1L2"
+    return (float(regularizer.l1), float(regularizer.l2))
 
 
 def describe(model):
-    """(loss spec, optimizer spec, layers, variables) of a model that can take the plan,
-    or a str saying why it takes the tape."""
+    """(loss spec, optimizer spec, layers, variables, dropout layers) of a model that
+    can take the plan, or a str saying why it takes the tape."""
     if not _state["enabled"]:
         return "the plan is disabled (pydl.models._plan.disabled())"
     if getattr(model, "_loss_weight", 1.0) != 1.0:
@@ -176,7 +207,7 @@ def describe(model):
     layers = _layer_specs(model)
     if isinstance(layers, str):
         return layers
-    return loss, optimizer, layers[0], layers[1]
+    return loss, optimizer, layers[0], layers[1], layers[2]
 
 
 def plan_reason(model):
@@ -194,9 +225,10 @@ def _model_state(model):
 
     Layers contribute every attribute they hold (activation, use_bias, trainable,
     regularizers, rate, kernel, bias, ...), weights their array, trainable flag,
-    regularizer and name; containers of layers bump `_generation` when mutated. The
-    optimizer contributes its attributes but `iterations` and the learning rate
-    (read by every run), so rebuilt slots or changed hyperparameters are seen."""
+    regularizer (and its factors) and name; containers of layers bump `_generation`
+    when mutated. The optimizer contributes its attributes but `iterations` and the
+    learning rate (read by every run), so rebuilt slots or changed hyperparameters
+    are seen."""
     opt = model.optimizer
     loss = model._loss_fn
     objects = [type(model), model.__dict__.get("_build_input_shape"), model._loss_weight,
@@ -214,6 +246,8 @@ def _model_state(model):
         objects += state.values()
     for v in model.weights:
         objects += (v.value, v.trainable, v.regularizer, v.name)
+        if v.regularizer is not None:  # its factors, which the plan computes with
+            objects += getattr(v.regularizer, "__dict__", {}).values()
     values = (_state["enabled"], _layer_module._generation[0], model._trainable,
               _layer_module._add_loss_used[0],
               len(getattr(opt, "_decay_excluded_ids", ())),
@@ -276,6 +310,7 @@ class FusedPlan:
         self._rows = 0
         self._lr = self._losses = self._predictions = None
         self._arange = np.arange(core.max_batch, dtype=np.int64)
+        self._uniforms = [np.empty(0, np.float32) for _ in core.dropout_features]
 
     def buffers(self, steps: int, rows: int):
         """(learning rates, losses, predictions) for `steps` steps of `rows` rows in all:
@@ -300,18 +335,33 @@ class FusedPlan:
             out.fill(rate)
         return out
 
+    def dropout_uniforms(self, dropouts, rows: int):
+        """Each Dropout layer's uniforms for `rows` rows, drawn from its own generator
+        as its calls on the tape would draw them, into buffers kept between calls."""
+        out = []
+        for j, (layer, features) in enumerate(zip(dropouts, self.core.dropout_features)):
+            size = rows * features
+            if self._uniforms[j].shape[0] < size:
+                self._uniforms[j] = np.empty(size, np.float32)
+            u = self._uniforms[j][:size].reshape(rows, features)
+            layer.generator.random(out=u, dtype=np.float32)
+            out.append(u)
+        return out
+
     def run(self, x, y, sw, indices, first: int, batch: int, steps: int,
-            predict: bool = True):
+            predict: bool = True, dropouts=()):
         """Runs the steps; returns (losses, predictions) views, valid until the next call.
         Without `predict`, predictions is None and the core skips a final softmax /
-        sigmoid that only the predictions would read (same losses and weights)."""
+        sigmoid that only the predictions would read (same losses and weights).
+        `dropouts`: the model's Dropout layers (description[4]), which draw here."""
         rows = min(indices.shape[0], first + steps * batch) - first
         lr, losses, predictions = self.buffers(steps, rows if predict else 0)
         if not predict:
             predictions = None
+        uniforms = self.dropout_uniforms(dropouts, rows) if dropouts else None
         self.core.run(x, y, indices, first, batch, steps, self.learning_rates(lr),
                       self.optimizer.iterations, losses, sample_weight=sw,
-                      predictions=predictions)
+                      predictions=predictions, dropout_uniforms=uniforms)
         self.optimizer.iterations += steps
         return losses, predictions
 
@@ -361,7 +411,7 @@ def plan_for(model, description, x, y, sample_weight, batch_size: int):
 def matching_plan(model, description, x, batch_size: int):
     """The model's plan for `description` and the optimizer's current state, built or
     reused (None when `x` does not have the plan's input features)."""
-    (kind, from_logits, delta), (opt_kind, hyper, slot_of), layers, variables = description
+    (kind, from_logits, delta), (opt_kind, hyper, slot_of), layers, variables = description[:4]
     opt = model.optimizer
     if not opt.built:
         opt.build(variables)  # what apply_gradients does on its first call
@@ -431,7 +481,8 @@ class PlanStep:
         if plan is None:
             return model._tape_train_step(x, y, sample_weight)
         rows = x.shape[0]
-        losses, predictions = plan.run(x, y, sample_weight, plan._arange[:rows], 0, rows, 1)
+        losses, predictions = plan.run(x, y, sample_weight, plan._arange[:rows], 0, rows, 1,
+                                       dropouts=self.description[4])
         return float(losses[0]), predictions.copy()
 
     def run_epoch(self, x, y, sw, order, batch_size: int, steps: int, callback_list,
@@ -452,10 +503,14 @@ class PlanStep:
             per_call = 1
         elif observed:
             per_call = model.steps_per_execution
-        elif predict:  # nothing watches single steps: as many as the prediction buffer bounds
-            per_call = max(1, _MAX_PREDICTION_VALUES // (batch_size * plan.core.output_features))
-        else:
+        else:  # nothing watches single steps: as many as the call's buffers bound
             per_call = steps
+            if predict:
+                per_call = _MAX_PREDICTION_VALUES // (batch_size * plan.core.output_features)
+            drawn_features = sum(plan.core.dropout_features)
+            if drawn_features:
+                per_call = min(per_call, _MAX_DROPOUT_VALUES // (batch_size * drawn_features))
+            per_call = max(1, per_call)
         per_call = min(per_call, steps)
         out = plan.core.output_features if plan is not None else None
         bulk = [m for m in metrics if _exact_in_bulk(m[1], m[2], sw, out)]
@@ -471,7 +526,7 @@ class PlanStep:
                                                        count)
             else:
                 losses, predictions = plan.run(x, y, sw, indices, first, batch_size, count,
-                                               predict)
+                                               predict, self.description[4])
             rows = min(n, first + count * batch_size) - first
             self._account(losses, predictions, rows, y, sw, indices, first, batch_size, count,
                           bulk, stepwise)

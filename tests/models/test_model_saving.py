@@ -13,7 +13,7 @@ from pydl.models import saving
 
 
 def make_model(seed=0, dropout=0.25, fused=False):
-    """With ``fused``, only what the core plan runs (no dropout, no regularizer)."""
+    """With ``fused``, no dropout and no regularizer."""
     pydl.utils.set_random_seed(seed)
     regularizer = None if fused else pydl.regularizers.L2(1e-3)
     model = pydl.Sequential([
@@ -65,20 +65,25 @@ def test_file_is_a_zip_of_json_and_npy(tmp_path, data):
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("fused", [False, True], ids=["tape", "plan"])
-def test_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path, data, fused):
+@pytest.mark.parametrize("fused, on_plan", [(False, False), (True, True), (False, True)],
+                         ids=["tape", "plan", "plan-dropout-regularizer"])
+def test_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path, data, fused, on_plan):
+    import contextlib
+
     from pydl.models import _plan
 
     x, y = data
+    path = contextlib.nullcontext if on_plan else _plan.disabled
     straight = make_model(seed=3, fused=fused)
-    assert (_plan.plan_reason(straight) is None) == fused
-    straight.fit(x, y, epochs=4, batch_size=16, verbose=0)
+    with path():
+        assert (_plan.plan_reason(straight) is None) == on_plan
+        straight.fit(x, y, epochs=4, batch_size=16, verbose=0)
 
-    first = make_model(seed=3, fused=fused)
-    first.fit(x, y, epochs=2, batch_size=16, verbose=0)
-    first.save(tmp_path / "checkpoint.pydl")
-    resumed = pydl.models.load_model(tmp_path / "checkpoint.pydl")
-    resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
+        first = make_model(seed=3, fused=fused)
+        first.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        first.save(tmp_path / "checkpoint.pydl")
+        resumed = pydl.models.load_model(tmp_path / "checkpoint.pydl")
+        resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
 
     for a, b in zip(straight.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -219,9 +219,13 @@ class Scale(layers.Layer):
 
 @pytest.mark.parametrize("why, build, compile_args", [
     ("custom layer", lambda: mlp([lambda: Scale(), lambda: layers.Dense(2)], (3,)), {}),
-    ("dropout", lambda: mlp([lambda: layers.Dense(4), lambda: layers.Dropout(0.5),
-                             lambda: layers.Dense(2)], (3,)), {}),
-    ("regularizer", lambda: mlp([lambda: layers.Dense(2, kernel_regularizer="l2")], (3,)), {}),
+    ("dropout noise_shape", lambda: mlp([lambda: layers.Dense(4),
+                                         lambda: layers.Dropout(0.5, noise_shape=(None, 1)),
+                                         lambda: layers.Dense(2)], (3,)), {}),
+    ("activity regularizer",
+     lambda: mlp([lambda: layers.Dense(2, activity_regularizer="l2")], (3,)), {}),
+    ("custom regularizer", lambda: mlp([lambda: layers.Dense(
+        2, kernel_regularizer=lambda w: pydl.ops.sum(pydl.ops.abs(w)))], (3,)), {}),
     ("loss_weights", lambda: mlp([lambda: layers.Dense(2)], (3,)), {"loss_weights": 2.0}),
     ("custom loss", lambda: mlp([lambda: layers.Dense(2)], (3,)),
      {"loss": lambda t, p: pydl.ops.mean(pydl.ops.square(t - p))}),

@@ -77,6 +77,23 @@ def _weight_regularizer(model):
     model.layers[2].bias.regularizer = pydl.regularizers.L1(0.01)  # the layer's own stays None
 
 
+def _regularizer_factor(model):
+    model.layers[0].kernel.regularizer = pydl.regularizers.L2(0.01)
+    model.fit(*_data(np.random.default_rng(7)), batch_size=8, verbose=0)
+    model.layers[0].kernel.regularizer.l2 = 0.5  # mutated in place: the plan must see it
+
+
+def _dropout_generator(model):
+    _dropout_on(model)
+    model.fit(*_data(np.random.default_rng(7)), batch_size=8, verbose=0)
+    model.layers[1].generator = np.random.default_rng(3)  # a new stream for the masks
+
+
+def _noise_shape(model):
+    model.layers[1].rate = 0.5
+    model.layers[1].noise_shape = (None, 1)
+
+
 def _pop_and_add(model):
     model.pop()
     model.add(layers.Dense(3, activation="softmax"))
@@ -94,12 +111,15 @@ CHANGES = {
     "trainable=False": (_freeze_first, False),
     "trainable back to True": (_freeze_and_thaw, True),
     "kernel rebound to a new array": (_new_kernel_array, True),
-    "dropout rate > 0": (_dropout_on, False),
+    "dropout rate > 0": (_dropout_on, True),
+    "dropout generator replaced": (_dropout_generator, True),
+    "dropout noise_shape": (_noise_shape, False),
     "optimizer nesterov": (_nesterov_on, True),
     "learning rate": (_learning_rate, True),
     "recompile": (_recompile_adam, True),
-    "kernel regularizer": (_kernel_regularizer, False),
-    "regularizer set on a weight": (_weight_regularizer, False),
+    "kernel regularizer": (_kernel_regularizer, True),
+    "regularizer set on a weight": (_weight_regularizer, True),
+    "regularizer factor changed in place": (_regularizer_factor, True),
     "pop and add a layer": (_pop_and_add, True),
     "set_weights": (_set_weights, True),
 }
