@@ -158,6 +158,8 @@ def table(run: Run, nets, threads: int) -> Table:
                          f"{fmt(peaks[0]['gemm_peak_gflops'])} GFLOP/s.")
     notes.append("Ceiling: 1 / NumPy roofline, the largest pydl / NumPy ratio possible "
                  "without beating the GEMM rate measured here.")
+    notes.append("The FLOP count includes the first layer's input gradient, which every "
+                 "competitor skips (nothing needs it), so a roofline can exceed 100%.")
     notes.append("One timed sample = one epoch (shuffle, gather, step per batch); "
                  f"steps per epoch: {', '.join(f'{n.name}: {n.steps}' for n in nets)}.")
     if "jax.jit" in competitors:
