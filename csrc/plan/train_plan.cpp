@@ -64,7 +64,8 @@ void dropout_apply(const float* v, const float* u, float threshold, float scale,
                    ptrdiff_t n) {
     parallel_for(n, kElementGrain, [&](ptrdiff_t b, ptrdiff_t e) {
         for (ptrdiff_t i = b; i < e; ++i) {
-            const float mask = u[i] >= threshold ? scale : 0.0f;
+            // keep.astype(float32) * scale, as the tape builds it: no branch.
+            const float mask = static_cast<float>(u[i] >= threshold) * scale;
             out[i] = v[i] * mask;
         }
     });
