@@ -16,8 +16,8 @@ Both paths call the same kernels with the same arguments in the same order, so
 they give bitwise identical weights, losses and metrics (tests/plan). Steps per
 call: ``steps_per_execution`` when callbacks watch batches or a progress bar is
 redrawn during the epoch (batch hooks then run once per call, as in Keras);
-otherwise as many as fit in a bounded prediction buffer, since nothing can tell
-the difference.
+otherwise as many as fit in bounded prediction and dropout buffers (the whole
+epoch when neither is needed), since nothing can tell the difference.
 
 The trainer asks ``train_step_factory(model)`` (see ``register``) for its step
 when training starts: a ``PlanStep`` (``step(x, y, sw)`` for one batch, and
@@ -46,8 +46,8 @@ _LAYER_CACHE = _layer_module._CACHE
 
 # Rows x outputs of predictions one call may return (4 MiB of float32).
 _MAX_PREDICTION_VALUES = 1 << 20
-# Rows x features of dropout uniforms one call may draw (16 MiB of float32).
-_MAX_DROPOUT_VALUES = 1 << 22
+# Rows x features of dropout uniforms one call may draw, all layers (4 MiB of float32).
+_MAX_DROPOUT_VALUES = 1 << 20
 
 _state = {"enabled": True}
 
