@@ -6,16 +6,41 @@ jax.jit function; batches are gathered in NumPy as for the NumPy baseline.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
+from .threads import all_cores
 
-def import_jax():
+
+# XLA sizes its CPU thread pool once, when JAX is imported: the thread count
+# every jax.jit number of this process runs with (None until imported).
+_threads = {"count": None}
+
+
+def import_jax(thread_counts):
+    """(jax, jax.numpy, None), or (None, None, why). When every table of the run is
+    single-threaded, XLA is told so before the import; otherwise it keeps its
+    default, all cores."""
+    if "jax" not in sys.modules and max(thread_counts) == 1:
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
     try:
         import jax
         import jax.numpy as jnp
     except Exception as exc:
         return None, None, f"JAX not installed ({type(exc).__name__})"
+    if _threads["count"] is None:
+        _threads["count"] = 1 if "intra_op_parallelism_threads=1" in os.environ.get(
+            "XLA_FLAGS", "") else all_cores()
     return jax, jnp, None
+
+
+def thread_count():
+    """The threads jax.jit runs with in this process (None before import_jax)."""
+    return _threads["count"]
 
 
 def epoch_fn(net, x: np.ndarray, y: np.ndarray, jax, jnp):

@@ -165,11 +165,14 @@ def peak_reference(estimate: dict, best_gemm_per_core: float | None) -> dict:
 
 
 def _version(module: str) -> str | None:
+    """The installed distribution's version, read without importing it (importing JAX
+    here would size XLA's thread pool before jax_side can choose it)."""
+    from importlib import metadata
+
     try:
-        mod = __import__(module)
-    except Exception:
+        return metadata.version(module)
+    except metadata.PackageNotFoundError:
         return None
-    return getattr(mod, "__version__", "?")
 
 
 def _blas() -> str:

@@ -51,7 +51,7 @@ def pydl_epoch(net, x, y):
     return run_epoch
 
 
-def _makers(run: Run, net, x, y) -> dict:
+def _makers(run: Run, net, x, y, threads: int) -> dict:
     """name -> a function building that competitor's one-epoch callable."""
     makers = {"NumPy": lambda: numpy_epoch(net, x, y)}
     reason = pydl_side.keras_api_reason()
@@ -65,9 +65,14 @@ def _makers(run: Run, net, x, y) -> dict:
         if run.settings.use_torch_compile:
             makers["torch.compile"] = lambda: torch_side.epoch_fn(net, x, y, torch, compiled=True)
     if run.settings.use_jax:
-        jax, jnp, reason = jax_side.import_jax()
+        jax, jnp, reason = jax_side.import_jax(run.settings.threads)
         if jax is None:
             run.say_unavailable("JAX column", reason)
+        elif jax_side.thread_count() != threads:
+            run.say_unavailable(f"jax.jit at {threads} thread(s)",
+                                "XLA's CPU thread pool is sized once, when JAX is imported "
+                                f"(here {jax_side.thread_count()} thread(s)), so JAX is timed "
+                                "only in that table")
         else:
             makers["jax.jit"] = lambda: jax_side.epoch_fn(net, x, y, jax, jnp)
     return makers
@@ -90,7 +95,8 @@ def measure(run: Run, nets, threads: int) -> None:
                 return call
             return build
 
-        makers = {name: recording(name, make) for name, make in _makers(run, net, x, y).items()}
+        makers = {name: recording(name, make)
+                  for name, make in _makers(run, net, x, y, threads).items()}
         # One epoch per sample: long enough to time singly.
         timings = time_competitors(run, makers, threads, f"training on {net.label}",
                                    min_sample_s=0.0)
@@ -162,10 +168,6 @@ def table(run: Run, nets, threads: int) -> Table:
                  "competitor skips (nothing needs it), so a roofline can exceed 100%.")
     notes.append("One timed sample = one epoch (shuffle, gather, step per batch); "
                  f"steps per epoch: {', '.join(f'{n.name}: {n.steps}' for n in nets)}.")
-    if "jax.jit" in competitors:
-        notes.append("jax.jit: XLA's CPU thread pool cannot be resized once JAX is imported, "
-                     "so JAX runs with its default (all cores) in every table: at 1 thread "
-                     "the comparison favors JAX.")
     return Table(f"Training throughput, {threads} thread(s)", headers, rows, notes,
                  chart={"ylabel": "samples/s", "categories": [n.label for n in nets],
                         "series": series, "log": True})
