@@ -14,27 +14,28 @@ import numpy as np
 from .threads import all_cores
 
 
-# XLA sizes its CPU thread pool once, when JAX is imported: the thread count
-# every jax.jit number of this process runs with (None until imported).
+# XLA sizes its CPU thread pools once, when JAX is imported, and its flags do not
+# bound all of them: the thread count every jax.jit number of this process runs
+# with (None until imported).
 _threads = {"count": None}
 
 
 def import_jax(thread_counts):
     """(jax, jax.numpy, None), or (None, None, why). When every table of the run is
-    single-threaded, XLA is told so before the import; otherwise it keeps its
-    default, all cores."""
-    if "jax" not in sys.modules and max(thread_counts) == 1:
-        flags = os.environ.get("XLA_FLAGS", "")
-        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1").strip()
+    single-threaded, this thread is first pinned to one CPU, so that every thread
+    XLA creates inherits that bound (its flags leave some pools unbounded; every
+    other competitor runs one thread anyway); otherwise JAX keeps its default, all
+    cores."""
+    if "jax" not in sys.modules and max(thread_counts) == 1 and hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
     try:
         import jax
         import jax.numpy as jnp
     except Exception as exc:
         return None, None, f"JAX not installed ({type(exc).__name__})"
     if _threads["count"] is None:
-        _threads["count"] = 1 if "intra_op_parallelism_threads=1" in os.environ.get(
-            "XLA_FLAGS", "") else all_cores()
+        _threads["count"] = all_cores()  # the affinity mask: 1 once pinned
     return jax, jnp, None
 
 
