@@ -138,6 +138,19 @@ def test_vector_math_random_arguments(fn_name, x, data):
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=0, equal_nan=True)
 
 
+@SETTINGS
+@given(arrays())
+def test_all_finite_random_arguments(x):
+    """Any array: the documented error, or exactly np.isfinite(x).all()."""
+    try:
+        result = _core.all_finite(x)
+    except (TypeError, ValueError) as e:
+        assert str(e)
+        assert x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous
+        return
+    assert result is bool(np.isfinite(x).all())
+
+
 @st.composite
 def dense_case(draw):
     batch, fan_in, units = (draw(st.integers(0, 24)) for _ in range(3))
