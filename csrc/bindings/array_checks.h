@@ -69,4 +69,21 @@ inline const T* const_data(const py::array& a) {
     return static_cast<const T*>(a.data());
 }
 
+// A whole-array read of a float input: checks `obj` (require_float_input), then
+// returns read(data, size) for its float or double data, with the GIL released.
+template <class Read>
+auto read_float_input(const py::handle& obj, const char* name, Read&& read) {
+    py::array x = require_array(obj, name);
+    const FloatType type = require_float_input(x, name);
+    const std::ptrdiff_t n = x.size();
+    if (type == FloatType::f32) {
+        const float* data = const_data<float>(x);
+        py::gil_scoped_release release;
+        return read(data, n);
+    }
+    const double* data = const_data<double>(x);
+    py::gil_scoped_release release;
+    return read(data, n);
+}
+
 }  // namespace pydl::bind

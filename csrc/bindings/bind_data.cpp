@@ -68,17 +68,9 @@ void gather_rows_binding(const py::object& src_obj, const py::object& indices_ob
 }
 
 bool all_finite_binding(const py::object& x_obj) {
-    py::array x = require_array(x_obj, "x");
-    const FloatType type = require_float_input(x, "x");  // also: C-contiguous
-    const std::ptrdiff_t n = x.size();
-    if (type == FloatType::f32) {
-        const float* data = const_data<float>(x);
-        py::gil_scoped_release release;
+    return read_float_input(x_obj, "x", [](const auto* data, std::ptrdiff_t n) {
         return nn::all_finite(data, n);
-    }
-    const double* data = const_data<double>(x);
-    py::gil_scoped_release release;
-    return nn::all_finite(data, n);
+    });
 }
 
 }  // namespace

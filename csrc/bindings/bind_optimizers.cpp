@@ -93,17 +93,9 @@ void require_slot(const py::object& obj, const char* name, const char* when) {
 }
 
 double sum_of_squares_of(const py::handle& obj, const char* name) {
-    py::array x = require_array(obj, name);
-    const FloatType type = require_float_input(x, name);
-    const std::ptrdiff_t n = x.size();
-    if (type == FloatType::f32) {
-        const float* data = const_data<float>(x);
-        py::gil_scoped_release release;
+    return read_float_input(obj, name, [](const auto* data, std::ptrdiff_t n) {
         return nn::sum_of_squares(data, n);
-    }
-    const double* data = const_data<double>(x);
-    py::gil_scoped_release release;
-    return nn::sum_of_squares(data, n);
+    });
 }
 
 // Arguments every step takes after its own (base-optimizer transforms).
