@@ -218,7 +218,7 @@ def plan_reason(model):
 
 # -- what a cached description depends on -----------------------------------------------
 def _model_state(model):
-    """(objects, values): everything `describe` and `plan_for` read from a model, its
+    """(objects, values): everything `describe` and `matching_plan` read from a model, its
     layers, weights, loss and optimizer, except the data, the learning rate and the
     step count, and whether add_loss was ever used (penalties). Objects compare by
     identity (an attribute rebound to an equal value only costs a rebuild), values by ==.
@@ -290,7 +290,7 @@ def cached_step(model):
         step.training_state = (model._step_penalties,
                                VariableList(model.trainable_weights))
         if not model.optimizer.built:
-            # As Keras builds it when fit starts; plan_for would at the first step. The
+            # As Keras builds it when fit starts; matching_plan would at the first step. The
             # state it is described in is then the built one, seen again next call.
             model.optimizer.build(description[3])
             objects, values = _model_state(model)
@@ -391,21 +391,11 @@ def _data_fits(plan_core, loss_kind, x, y, sw) -> bool:
 
 
 def _optimizer_token(opt):
-    """What `plan_for` reads from the optimizer, for `PlanStep` to notice a change
+    """What `matching_plan` reads from the optimizer, for `PlanStep` to notice a change
     between epochs: its slot arrays (rebuilt by `build`) and weight-decay settings."""
     return (id(opt), id(opt.__dict__.get("_slots")), opt.weight_decay,
             len(getattr(opt, "_decay_excluded_ids", ())),
             len(getattr(opt, "_decay_excluded_names", ())))
-
-
-def plan_for(model, description, x, y, sample_weight, batch_size: int):
-    """The model's plan for this data, built or reused, or None when fit must use the tape.
-
-    `description` is `describe(model)`, taken when training started."""
-    plan = matching_plan(model, description, x, batch_size)
-    if plan is None or not _data_fits(plan.core, description[0][0], x, y, sample_weight):
-        return None
-    return plan
 
 
 def matching_plan(model, description, x, batch_size: int):
@@ -459,8 +449,10 @@ class PlanStep:
         self.training_state = None  # (penalties, VariableList): set by cached_step
 
     def plan(self, x, y, sw, batch_size: int):
-        """`plan_for(model, description, ...)`, without rebuilding the key while the
-        plan is the model's and the optimizer's state arrays are those it matched."""
+        """The model's plan for this data (`matching_plan`), or None when fit must use
+        the tape (no plan, or data the plan cannot read); the plan's key is not rebuilt
+        while the plan is the model's and the optimizer's state arrays are those it
+        matched."""
         model = self.model
         plan = self._plan
         token = _optimizer_token(model.optimizer)
