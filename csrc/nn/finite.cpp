@@ -1,5 +1,6 @@
 #include "nn/finite.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>

@@ -33,13 +33,9 @@ def _check_verbose(verbose) -> int:
     return int(verbose)
 
 
-_set = object.__setattr__  # for the trainer's own attributes, see _set_internal
-
-
-def _set_internal(model, name: str, value) -> None:
-    """Sets an attribute the trainer owns (never a layer, variable or container) without
-    Layer.__setattr__, whose tracking scan costs microseconds on every fit call."""
-    _set(model, name, value)
+# Sets an attribute the trainer owns (never a layer, variable or container) without
+# Layer.__setattr__, whose tracking scan costs microseconds on every fit call.
+_set_internal = object.__setattr__
 
 
 def _scalar(value) -> float:
