@@ -1,0 +1,24 @@
+"""Callbacks: hooks called by `fit`, `evaluate` and `predict` (Keras 3 names and semantics).
+
+    early = pydl.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[early])
+
+A callback sees the model through `self.model` and uses only: `stop_training`,
+`get_weights()` / `set_weights()`, `optimizer.learning_rate`, `save(path)`,
+`save_weights(path)`, `metrics` (to know whether a metric should go up or down)
+and sets `history`.
+"""
+
+
+from .callback import Callback
+from .callback_list import CallbackList
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .history import History
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+           "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN"]
