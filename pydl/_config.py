@@ -6,6 +6,10 @@ Environment variables (read once, at import):
   what the CPU supports.
 - ``PYDL_NUM_THREADS`` (else ``OMP_NUM_THREADS``) sets the default thread count
   of the C++ core; otherwise all cores are used.
+
+Run-time settings (``pydl.backend``): ``floatx()`` / ``set_floatx`` (the default
+float dtype of layers, variables, initializers and new arrays), ``epsilon()``
+(the fuzz factor of the losses, fixed in the core) and ``image_data_format()``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,35 @@ def _init() -> None:
     n = _threads_from_env()
     if n is not None:
         _core.set_num_threads(n)
+
+
+_FLOATX = {"value": "float32"}
+_FLOATX_CHOICES = ("float32", "float64")
+EPSILON = 1e-7  # the core's probability clip (csrc/nn/loss_rows.h kEpsilon): not settable
+
+
+def floatx() -> str:
+    """The default float dtype: "float32" unless `set_floatx` changed it."""
+    return _FLOATX["value"]
+
+
+def set_floatx(value: str) -> None:
+    """Sets the default float dtype of new layers, variables, initializers and arrays.
+
+    Args:
+        value: "float32" (the fast path) or "float64" (slower; for checks in
+            double precision). pydl computes in no other float type.
+    """
+    import numpy as np
+
+    try:
+        name = None if value is None else np.dtype(value).name
+    except TypeError:
+        name = None
+    if name not in _FLOATX_CHOICES:
+        raise ValueError(f"set_floatx: value must be one of {', '.join(_FLOATX_CHOICES)}, "
+                         f"received value={value!r}")
+    _FLOATX["value"] = name
 
 
 def set_num_threads(n: int) -> None:

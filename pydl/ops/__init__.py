@@ -8,40 +8,30 @@ The heavy work runs in the C++ core (`pydl._core`).
 """
 
 from ..tensor import Tensor
-from .activation import (elu, gelu, leaky_relu, linear, relu, selu, sigmoid, silu, softmax,
-                         softplus, swish, tanh)
+from .activation import (elu, gelu, leaky_relu, linear, log_softmax, relu, selu, sigmoid, silu,
+                         softmax, softplus, swish, tanh)
 from .dense import dense
+from .discrete import argmax, argmin, equal, one_hot
 from .dropout import dropout
-from .linalg import matmul
+from .linalg import matmul, tensordot
 from .losses import (binary_crossentropy, categorical_crossentropy, huber, mean_absolute_error,
                      mean_squared_error, sparse_categorical_crossentropy)
 from .math import (abs, add, cast, clip, divide, exp, log, maximum, minimum, multiply, negative,
                    pow, sqrt, square, subtract, where)
 from .reduction import max, mean, min, sum
-from .shape import concatenate, expand_dims, getitem, reshape, squeeze, stack, transpose
-
-
-def convert_to_tensor(x, dtype=None):
-    """`x` as a Tensor (not recorded; float32 unless `dtype` or a float64 array says otherwise)."""
-    from ._convert import as_float, float_dtype, raw
-
-    v = raw(x)
-    return Tensor(as_float(v, float_dtype(v) if dtype is None else dtype))
-
-
-def convert_to_numpy(x):
-    """`x` as a NumPy array (the Tensor's value, or np.asarray)."""
-    import numpy as np
-
-    return np.asarray(x)
-
+from .shape import (broadcast_to, concatenate, expand_dims, getitem, reshape, squeeze, stack,
+                    transpose)
+# After `.shape`: importing that submodule binds `pydl.ops.shape` to the module;
+# this binds it to the function, as in Keras.
+from .creation import array, convert_to_numpy, convert_to_tensor, ones, shape, zeros  # noqa: E402
 
 __all__ = [
-    "Tensor", "abs", "add", "binary_crossentropy", "cast", "categorical_crossentropy", "clip",
-    "concatenate", "convert_to_numpy", "convert_to_tensor", "dense", "divide", "dropout", "elu",
-    "exp", "expand_dims", "gelu", "getitem", "huber", "leaky_relu", "linear", "log", "matmul",
-    "max", "maximum", "mean", "mean_absolute_error", "mean_squared_error", "min", "minimum",
-    "multiply", "negative", "pow", "relu", "reshape", "selu", "sigmoid", "silu", "softmax",
-    "softplus", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swish", "tanh", "transpose", "where",
+    "Tensor", "abs", "add", "argmax", "argmin", "array", "binary_crossentropy", "broadcast_to",
+    "cast", "categorical_crossentropy", "clip", "concatenate", "convert_to_numpy",
+    "convert_to_tensor", "dense", "divide", "dropout", "elu", "equal", "exp", "expand_dims",
+    "gelu", "getitem", "huber", "leaky_relu", "linear", "log", "log_softmax", "matmul", "max",
+    "maximum", "mean", "mean_absolute_error", "mean_squared_error", "min", "minimum", "multiply",
+    "negative", "one_hot", "ones", "pow", "relu", "reshape", "selu", "shape", "sigmoid", "silu",
+    "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze",
+    "stack", "subtract", "sum", "swish", "tanh", "tensordot", "transpose", "where", "zeros",
 ]

@@ -159,3 +159,40 @@ swish = silu
 def linear(x):
     """The identity: returns `x` unchanged."""
     return x
+
+
+def log_softmax(x, axis: int = -1):
+    """`x - log(sum(exp(x), axis))`, computed stably (the max is subtracted first).
+
+        out = (x - max) - log(sum(exp(x - max)))
+        d/dx: g - softmax(x) * sum(g, axis)
+
+    Unlike `log(softmax(x))`, it stays finite where softmax underflows to 0.
+
+    Args:
+        x: array, Tensor or Variable with at least 1 dimension.
+        axis: the axis the softmax normalizes over.
+    """
+    v, _ = unary(x)
+    if v.ndim == 0:
+        raise ValueError("log_softmax: expected an input with at least 1 dimension, received a "
+                         "scalar")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"log_softmax: axis must be an int, received axis={axis!r}")
+    if not -v.ndim <= axis < v.ndim:
+        raise ValueError(f"log_softmax: axis {axis} is out of range for an input of shape "
+                         f"{v.shape}")
+    shifted = v - np.max(v, axis=axis, keepdims=True) if v.size else v.copy()
+    shifted = contiguous(shifted)
+    e = np.empty_like(shifted)
+    _core.vexp(shifted, e)
+    out = shifted - np.log(np.sum(e, axis=axis, keepdims=True))
+    rec = recording((x,))
+    if rec is None:
+        return Tensor(out)
+
+    def backward(g):
+        softmax_ = np.exp(out)
+        return (g - softmax_ * np.sum(g, axis=axis, keepdims=True),)
+
+    return record(out, (x,), rec, backward)

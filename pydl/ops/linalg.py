@@ -119,3 +119,131 @@ def _batched(x: np.ndarray, y: np.ndarray):
         return ga, gb
 
     return out.reshape(batch + (m, n)), backward
+
+
+def _axis_list(axes, ndim: int, name: str) -> list:
+    items = [axes] if isinstance(axes, (int, np.integer)) else axes
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"tensordot: axes must be an int or a pair of sequences of ints, "
+                        f"received axes={axes!r}") from None
+    out = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"tensordot: axes for {name} must be ints, received {axes!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"tensordot: axis {a} is out of range for {name} of rank {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"tensordot: axes for {name} repeat an axis, received {list(items)}")
+    return out
+
+
+def _contraction(axes, x: np.ndarray, y: np.ndarray):
+    """(axes of x, axes of y) summed over, from Keras/NumPy's `axes` argument."""
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        n = int(axes)
+        if not 0 <= n <= min(x.ndim, y.ndim):
+            raise ValueError(f"tensordot: axes={n} must be in [0, {min(x.ndim, y.ndim)}] for "
+                             f"inputs of shapes {x.shape} and {y.shape}")
+        return list(range(x.ndim - n, x.ndim)), list(range(n))
+    if not isinstance(axes, (list, tuple)) or len(axes) != 2:
+        raise TypeError("tensordot: axes must be an int or a pair (axes of x1, axes of x2), "
+                        f"received axes={axes!r}")
+    ax, ay = _axis_list(axes[0], x.ndim, "x1"), _axis_list(axes[1], y.ndim, "x2")
+    if len(ax) != len(ay):
+        raise ValueError(f"tensordot: axes name {len(ax)} axes of x1 and {len(ay)} of x2, "
+                         f"received axes={axes!r}")
+    for i, j in zip(ax, ay):
+        if x.shape[i] != y.shape[j]:
+            raise ValueError(f"tensordot: axis {i} of x1 (size {x.shape[i]}) and axis {j} of "
+                             f"x2 (size {y.shape[j]}) differ; shapes {x.shape} and {y.shape}")
+    return ax, ay
+
+
+def _as_matrix(v: np.ndarray, rows: list, cols: list):
+    """`v` as a 2-D (rows, cols) operand of the GEMM: (matrix, transposed).
+
+    When the axes already lie as (cols, rows) in memory, the matrix is that
+    view and `transposed` is True (the GEMM's packing transposes it, no copy);
+    otherwise the axes are permuted and copied once if need be.
+    """
+    m = int(np.prod([v.shape[a] for a in rows]))
+    n = int(np.prod([v.shape[a] for a in cols]))
+    if v.flags.c_contiguous and cols + rows == list(range(v.ndim)) and rows and cols:
+        return v.reshape(n, m), True
+    return np.ascontiguousarray(np.transpose(v, rows + cols)).reshape(m, n), False
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum of products over the given axes of `x1` and `x2` (NumPy's tensordot rules).
+
+        axes=N:            the last N axes of x1 with the first N of x2
+        axes=(ax1, ax2):   axes ax1 of x1 with axes ax2 of x2, pairwise
+
+    The result's axes are x1's free axes then x2's, in order. The free and
+    summed axes are laid out as two matrices and multiplied with one GEMM of
+    the core; the backward is two GEMMs with the same layout.
+
+    Args:
+        x1, x2: arrays, Tensors or Variables of any rank.
+        axes: an int >= 0, or a pair of ints / sequences of ints.
+
+    Example:
+        ops.tensordot(np.ones((2, 3, 4)), np.ones((4, 5)), axes=1).shape  # (2, 3, 5)
+    """
+    x, y, dtype = binary(x1, x2)
+    x, y = np.asarray(x, dtype=dtype), np.asarray(y, dtype=dtype)
+    ax, ay = _contraction(axes, x, y)
+    free_x = [a for a in range(x.ndim) if a not in ax]
+    free_y = [a for a in range(y.ndim) if a not in ay]
+    out_shape = tuple(x.shape[a] for a in free_x) + tuple(y.shape[a] for a in free_y)
+    a, trans_a = _as_matrix(x, free_x, ax)   # (M, K)
+    b, trans_b = _as_matrix(y, ay, free_y)   # (K, N)
+    m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    n = b.shape[0] if trans_b else b.shape[1]
+    out = np.empty((m, n), dtype=a.dtype)
+    _gemm(a, b, out, trans_a, trans_b, k)
+    out = out.reshape(out_shape)
+    rec = recording((x1, x2))
+    if rec is None:
+        return Tensor(out)
+    need_a, need_b = rec[0]
+
+    def backward(g):
+        g2 = contiguous(g).reshape(m, n)
+        ga = gb = None
+        if need_a:  # dA = dC @ B^T, in A's layout
+            ga = np.empty(a.shape, dtype=a.dtype)
+            if trans_a:
+                _gemm(b, g2, ga, trans_b, True, n)       # (K, M) = B @ dC^T
+            else:
+                _gemm(g2, b, ga, False, not trans_b, n)  # (M, K) = dC @ B^T
+            ga = _from_matrix(ga, x.shape, free_x, ax, trans_a)
+        if need_b:  # dB = A^T @ dC, in B's layout
+            gb = np.empty(b.shape, dtype=b.dtype)
+            if trans_b:
+                _gemm(g2, a, gb, True, trans_a, m)       # (N, K) = dC^T @ A
+            else:
+                _gemm(a, g2, gb, not trans_a, False, m)  # (K, N) = A^T @ dC
+            gb = _from_matrix(gb, y.shape, ay, free_y, trans_b)
+        return ga, gb
+
+    return record(out, (x1, x2), rec, backward)
+
+
+def _gemm(a, b, out, trans_a: bool, trans_b: bool, k: int) -> None:
+    if k == 0 or out.size == 0:  # an empty sum is zero
+        out.fill(0)
+        return
+    _core.gemm(a, b, out, trans_a=trans_a, trans_b=trans_b)
+
+
+def _from_matrix(g: np.ndarray, shape: tuple, rows: list, cols: list, transposed: bool):
+    """Inverse of `_as_matrix`: the gradient of the matrix, back in the input's layout."""
+    if transposed:
+        return g.reshape(shape)
+    order = rows + cols
+    permuted = g.reshape(tuple(shape[a] for a in order))
+    return np.transpose(permuted, np.argsort(order))

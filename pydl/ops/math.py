@@ -215,9 +215,20 @@ def _bound(b, dtype):
     return b if b.__class__ in (float, int) else as_float(b, dtype)
 
 
-def where(condition, x1, x2):
-    """`x1` where `condition` is true, else `x2` (broadcast); not differentiable in `condition`."""
+def where(condition, x1=None, x2=None):
+    """`x1` where `condition` is true, else `x2` (broadcast); not differentiable in `condition`.
+
+    With only `condition`, the indices of its true elements: a tuple of int32
+    Tensors, one per axis (NumPy's `nonzero`). `x1` and `x2` are given together
+    or not at all.
+    """
+    if (x1 is None) != (x2 is None):
+        raise ValueError("where: x1 and x2 must both be given or both be None, received "
+                         f"x1={'None' if x1 is None else 'a value'}, "
+                         f"x2={'None' if x2 is None else 'a value'}")
     cond = np.asarray(raw(condition), dtype=bool)
+    if x1 is None:
+        return tuple(Tensor(i.astype(np.int32)) for i in np.nonzero(cond))
     x, y, dtype = binary(x1, x2)
     try:
         out = _result(np.where(cond, x, y), dtype)

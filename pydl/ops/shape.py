@@ -1,4 +1,5 @@
-"""Shape ops: reshape, transpose, concatenate, stack, indexing, expand_dims, squeeze.
+"""Shape ops: reshape, transpose, concatenate, stack, indexing, expand_dims, squeeze,
+broadcast_to.
 
 They move values without arithmetic; the backward of each moves the gradient
 back to where the values came from.
@@ -10,7 +11,7 @@ import numpy as np
 
 from ..tape import record, recording
 from ..tensor import Tensor
-from ._convert import as_float, float_dtype, raw, unary
+from ._convert import as_float, float_dtype, raw, unary, unbroadcast
 
 
 def reshape(x, newshape):
@@ -139,3 +140,30 @@ def getitem(x, index):
         return (full,)
 
     return record(out, (x,), rec, backward)
+
+
+def broadcast_to(x, shape):
+    """`x` broadcast to `shape` (NumPy's rules); the gradient sums over the broadcast axes.
+
+    Args:
+        x: array, Tensor or Variable.
+        shape: the target shape (a tuple of ints, or an int).
+    """
+    v, _ = unary(x)
+    target = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        target = tuple(int(n) for n in target)
+    except TypeError:
+        raise TypeError(f"broadcast_to: shape must be a tuple of ints, received shape={shape!r}"
+                        ) from None
+    try:
+        out = np.broadcast_to(v, target)
+    except ValueError:
+        raise ValueError(f"broadcast_to: an input of shape {v.shape} cannot be broadcast to "
+                         f"shape={target}") from None
+    out = np.array(out)  # a writable array of its own, as every op returns
+    rec = recording((x,))
+    if rec is None:
+        return Tensor(out)
+    source = v.shape
+    return record(out, (x,), rec, lambda g: (unbroadcast(g, source),))
