@@ -22,9 +22,9 @@ from . import _config
 _config._init()
 
 from ._config import get_num_threads, set_num_threads, show_config  # noqa: E402
-from . import utils  # noqa: E402
+from . import backend, utils  # noqa: E402
 from . import callbacks, datasets, losses, metrics, optimizers  # noqa: E402
-from . import activations, initializers, layers, ops, testing  # noqa: E402
+from . import activations, initializers, layers, ops, random, testing  # noqa: E402
 from .variable import Variable  # noqa: E402
 from .tape import GradientTape  # noqa: E402
 from . import models, regularizers  # noqa: E402

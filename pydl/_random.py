@@ -7,6 +7,8 @@ comes from ``generator()`` or from a generator derived from it with
 
 from __future__ import annotations
 
+import random as _python_random
+
 import numpy as np
 
 _state = {"generator": np.random.default_rng()}
@@ -30,3 +32,13 @@ def spawn_generator(seed_value: int | None = None) -> np.random.Generator:
     if seed_value is not None:
         return np.random.default_rng(int(seed_value))
     return np.random.default_rng(int(generator().integers(0, 2**63 - 1)))
+
+
+def reset() -> None:
+    """A new global generator seeded from Python's `random` (as Keras 3's clear_session).
+
+    Keras 3 drops its global SeedGenerator and makes the next one from
+    ``random.randint``, which `set_random_seed` seeded: after a seeded start the
+    draws that follow stay reproducible, without replaying the earlier ones.
+    """
+    _state["generator"] = np.random.default_rng(_python_random.randint(1, 10**9))

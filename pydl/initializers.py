@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from . import _random
+from ._config import floatx
 
 # Standard deviation of the unit normal truncated to [-2, 2] (Keras' constant).
 _TRUNCATED_STDDEV = 0.87962566103423978
@@ -38,7 +39,7 @@ def compute_fans(shape) -> tuple[int, int]:
 
 
 def _float_dtype(dtype) -> np.dtype:
-    dtype = np.dtype("float32" if dtype is None else dtype)
+    dtype = np.dtype(floatx() if dtype is None else dtype)
     if dtype.kind != "f":
         raise ValueError(f"initializer: dtype must be a float dtype, received {dtype}")
     return dtype

@@ -127,6 +127,19 @@ class ArrayOperators:
     def __bool__(self):
         return bool(self._array())
 
+    def __index__(self):
+        return self._array().__index__()  # 0-d integer values only, as NumPy
+
+    def __round__(self, ndigits=None):
+        scalar = _scalar(self._array(), "round")
+        return round(scalar) if ndigits is None else round(scalar, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}" formats a 0-d value like a NumPy scalar; "" keeps the repr.
+        if not spec:
+            return str(self)
+        return format(_scalar(self._array(), "format"), spec)
+
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
@@ -154,6 +167,15 @@ class ArrayOperators:
     def numpy(self) -> np.ndarray:
         """A copy of the value as a NumPy array."""
         return self._array().copy()
+
+
+def _scalar(value: np.ndarray, what: str):
+    """The NumPy scalar of a 0-d value (a TypeError naming the shape otherwise)."""
+    if value.ndim == 0:
+        return value[()]
+    raise TypeError(f"{what}: only a scalar (0-d) Tensor or Variable can be used as a number, "
+                    f"received shape {value.shape}; reduce it first (e.g. pydl.ops.mean) or "
+                    "format its elements one by one")
 
 
 def _plain(x):

@@ -25,6 +25,7 @@ import threading
 import numpy as np
 
 from .. import initializers
+from .._config import floatx
 from ..tensor import Tensor
 from ..variable import Variable
 
@@ -140,7 +141,8 @@ class Layer:
     Args:
         trainable: whether the layer's weights are trained.
         name: unique name; default: the class name in snake_case, numbered.
-        dtype: dtype of the weights and computations, "float32" (default) or "float64".
+        dtype: dtype of the weights and computations, "float32" or "float64"; default
+            `pydl.backend.floatx()` ("float32").
         input_shape / input_dim / batch_input_shape / batch_size: accepted for the
             first layer of a Sequential (stored, not used by the layer itself).
     """
@@ -152,7 +154,7 @@ class Layer:
                             f"{unknown}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a str, received {name!r}")
-        dtype = np.dtype("float32" if dtype is None else dtype)
+        dtype = np.dtype(floatx() if dtype is None else dtype)
         if dtype.kind != "f":
             raise ValueError(f"{type(self).__name__}: dtype must be float32 or float64, "
                              f"received dtype={dtype}")

@@ -20,6 +20,14 @@ def set_random_seed(seed: int) -> None:
     random.seed(int(seed))
 
 
+def clear_session(free_memory: bool = True) -> None:
+    """Resets pydl's global state (auto-naming, the global random generator): an alias of
+    `pydl.backend.clear_session`, as `keras.utils.clear_session`."""
+    from ..backend import clear_session as _clear
+
+    _clear(free_memory=free_memory)
+
+
 def to_categorical(y, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
     """Converts a class vector (integers) to a one-hot matrix, as Keras does.
 
