@@ -3,19 +3,19 @@
     (x_train, y_train), (x_test, y_test) = pydl.datasets.mnist.load_data()
 
 Reads a Keras-style ``mnist.npz`` or the four standard IDX files (gzipped or
-not). Without `path`, looks in ``~/.pydl/datasets`` and else downloads the
-``.npz`` there, checking its SHA-256 before moving it into place.
+not). Without `path`, looks in ``~/.pydl/datasets`` (``$PYDL_HOME/datasets``)
+and else downloads the ``.npz`` there, checking its SHA-256 before moving it
+into place (pydl/datasets/_files.py).
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import tempfile
-import urllib.request
 
 import numpy as np
+
+from . import _files
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -30,8 +30,8 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 
 def cache_dir() -> str:
-    """Where downloaded datasets live: ``~/.pydl/datasets``."""
-    return os.path.join(os.path.expanduser("~"), ".pydl", "datasets")
+    """Where downloaded datasets live: ``$PYDL_HOME/datasets`` or ``~/.pydl/datasets``."""
+    return _files.datasets_dir()
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -85,47 +85,16 @@ def _load_directory(directory: str):
     return None
 
 
-def _download(url: str, destination: str) -> None:
-    """Fetches `url` into `destination` (a temporary file of the caller)."""
-    with urllib.request.urlopen(url, timeout=60) as response, open(destination, "wb") as out:
-        while True:
-            chunk = response.read(1 << 20)
-            if not chunk:
-                break
-            out.write(chunk)
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _fetch_into_cache(directory: str) -> str:
-    """Downloads mnist.npz into `directory`, verified, atomically; a clear error when it cannot."""
-    os.makedirs(directory, exist_ok=True)
-    target = os.path.join(directory, NPZ_NAME)
-    fd, tmp = tempfile.mkstemp(prefix=".mnist-", suffix=".part", dir=directory)
-    os.close(fd)
+    """mnist.npz downloaded into `directory`, verified (the shared helper, _files.py)."""
     try:
-        try:
-            _download(URL, tmp)
-        except OSError as e:  # urllib's URLError and socket errors are OSErrors
-            raise OSError(
-                f"Could not download MNIST from {URL} ({e}). To use it offline, put mnist.npz (from that "
-                f"URL) or the four IDX files ({', '.join(IDX_FILES.values())}, gzipped or not) in "
-                f"{directory}, or pass their folder as load_data(path=...)."
-            ) from e
-        digest = _sha256(tmp)
-        if digest != SHA256:
-            raise ValueError(f"{URL}: downloaded file has SHA-256 {digest}, expected {SHA256}; not kept")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return target
+        return _files.get_file(os.path.join(directory, NPZ_NAME), URL, SHA256)
+    except OSError as e:
+        raise OSError(
+            f"{e}. MNIST can also be read offline from the four IDX files "
+            f"({', '.join(IDX_FILES.values())}, gzipped or not) in {directory}, or from a folder "
+            "passed as load_data(path=...)."
+        ) from e
 
 
 def _check_arrays(arrays: dict, source: str):
@@ -143,7 +112,8 @@ def load_data(path=None):
 
     Args:
         path: a folder holding ``mnist.npz`` or the four IDX files (``.gz`` or not), or the path of
-            a Keras-style ``.npz``. None: ``~/.pydl/datasets``, downloading there when missing.
+            a Keras-style ``.npz``. None: ``~/.pydl/datasets`` (or ``$PYDL_HOME/datasets``),
+            downloading there when missing.
 
     Returns:
         x arrays uint8 of shape (N, 28, 28) and y arrays uint8 of shape (N,) (as stored).

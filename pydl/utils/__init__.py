@@ -1,10 +1,11 @@
-"""Helpers: seeding, one-hot labels, plotting a training history."""
+"""Helpers: seeding, one-hot labels, padding sequences, clear_session, plotting a history."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _random
+from .sequences import pad_sequences
 
 
 def set_random_seed(seed: int) -> None:

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from pydl.datasets import digits, mnist
+from pydl.datasets import _files, digits, mnist
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -88,11 +88,16 @@ def test_mnist_rejects_pickles_and_foreign_npz(tmp_path):
         mnist.load_data(tmp_path / "nothing-here")
 
 
+@pytest.fixture(autouse=True)
+def no_pydl_home(monkeypatch):
+    monkeypatch.delenv("PYDL_HOME", raising=False)
+
+
 def test_mnist_uses_the_cache_folder(tmp_path, rng, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     arrays = tiny_mnist(rng)
     write_idx_folder(tmp_path / ".pydl" / "datasets", arrays, gz=True)
-    monkeypatch.setattr(mnist, "_download", lambda url, dest: pytest.fail("must not download"))
+    monkeypatch.setattr(_files, "_download", lambda url, dest: pytest.fail("must not download"))
     assert_loaded(mnist.load_data(), arrays)
 
 
@@ -102,10 +107,11 @@ def test_mnist_offline_error_says_how_to_get_the_files(tmp_path, monkeypatch):
     def offline(url, destination):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(mnist, "_download", offline)
-    with pytest.raises(OSError, match=r"offline.*mnist\.npz.*train-images-idx3-ubyte.*load_data\(path=") as info:
+    monkeypatch.setattr(_files, "_download", offline)
+    with pytest.raises(OSError, match=r"mnist\.npz.*offline.*train-images-idx3-ubyte.*load_data\(path=") as info:
         mnist.load_data()
-    assert str(tmp_path / ".pydl" / "datasets") in str(info.value)
+    assert str(tmp_path / ".pydl" / "datasets" / "mnist.npz") in str(info.value)
+    assert mnist.URL in str(info.value)
     assert os.listdir(tmp_path / ".pydl" / "datasets") == []  # no partial file left
 
 
@@ -120,11 +126,17 @@ def test_mnist_download_is_verified_then_moved_into_place(tmp_path, rng, monkeyp
         with open(destination, "wb") as f:
             f.write(payload)
 
-    monkeypatch.setattr(mnist, "_download", fake_download)
+    monkeypatch.setattr(_files, "_download", fake_download)
     cache = tmp_path / ".pydl" / "datasets"
     with pytest.raises(ValueError, match="SHA-256"):
         mnist.load_data()  # the real checksum does not match our tiny file: nothing kept
     assert os.listdir(cache) == []
+    monkeypatch.setenv("PYDL_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setattr(mnist, "SHA256", hashlib.sha256(payload).hexdigest())
+    assert_loaded(mnist.load_data(), arrays)  # $PYDL_HOME/datasets is used when set
+    assert os.listdir(tmp_path / "elsewhere" / "datasets") == ["mnist.npz"]
+    monkeypatch.delenv("PYDL_HOME")
+    assert os.listdir(cache) == []  # ~/.pydl untouched by that download
     monkeypatch.setattr(mnist, "SHA256", hashlib.sha256(payload).hexdigest())
     assert_loaded(mnist.load_data(), arrays)
     assert os.listdir(cache) == ["mnist.npz"]
