@@ -1,12 +1,19 @@
 """Keras-style progress display of fit / evaluate / predict.
 
-On a terminal (``verbose=1``) the bar is redrawn in place, at most every
-``interval`` seconds, with steps, ETA and the running logs:
+With ``verbose=1`` the bar is live -- redrawn in place, at most every
+``interval`` seconds, with steps, ETA and the running logs -- wherever the
+output is displayed as it comes, by Keras' rule: stdout is a terminal, or
+IPython's kernel is loaded (Jupyter, Colab: ``"ipykernel" in sys.modules``),
+or PyCharm's console runs it (``PYCHARM_HOSTED``). Each redraw starts with
+backspaces and a carriage return (``"\\b" * width + "\\r"``), as Keras writes
+it, which terminals and notebook front ends both honour:
 
     12/32 [=======>............] - ETA: 1s - loss: 0.6213 - accuracy: 0.8125
 
-When stdout is not a terminal (a log file, a notebook capture) only the final
-line of each epoch is written, so logs stay short:
+Keras 3 also counts ``"posix" in sys.modules``, which holds on every Linux and
+macOS process and so makes every log file a stream of redraws; pydl leaves
+that out. Elsewhere (a log file, a pipe) only the final line of each epoch is
+written, so logs stay short:
 
     32/32 [====================] 0s 4ms/step - loss: 0.4110 - accuracy: 0.8750
 
@@ -15,10 +22,12 @@ line of each epoch is written, so logs stay short:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 _BAR_WIDTH = 20
+DEFAULT_INTERVAL = 0.05  # least seconds between two redraws (Keras' default)
 
 
 def _is_terminal(stream) -> bool:
@@ -27,6 +36,12 @@ def _is_terminal(stream) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # closed stream
         return False
+
+
+def dynamic_display(stream) -> bool:
+    """Whether `stream` shows a live bar (module docstring: Keras' rule without "posix")."""
+    return (_is_terminal(stream) or "ipykernel" in sys.modules
+            or "PYCHARM_HOSTED" in os.environ)
 
 
 def format_duration(seconds: float) -> str:
@@ -66,18 +81,20 @@ class Progbar:
         verbose: 1 (bar) or 2 (one line at the end).
         stream: where to write (sys.stdout by default, looked up at each write so
             that pytest's capture and redirections work).
-        interval: least seconds between two redraws of the bar.
+        interval: least seconds between two redraws of the bar (default
+            `DEFAULT_INTERVAL`, 0.05).
     """
 
-    def __init__(self, target: int | None, verbose: int = 1, stream=None, interval: float = 0.05):
+    def __init__(self, target: int | None, verbose: int = 1, stream=None,
+                 interval: float | None = None):
         self.target = target
         self.verbose = verbose
         self._stream = stream
-        self.interval = interval
+        self.interval = DEFAULT_INTERVAL if interval is None else interval
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self._last_width = 0
-        self._dynamic = verbose == 1 and _is_terminal(self.stream)
+        self._dynamic = verbose == 1 and dynamic_display(self.stream)
 
     @property
     def stream(self):
@@ -102,7 +119,7 @@ class Progbar:
         line = self._line(step, logs, elapsed, finalize)
         if self._dynamic:
             pad = max(0, self._last_width - len(line))
-            self.stream.write("\r" + line + " " * pad)
+            self.stream.write("\b" * self._last_width + "\r" + line + " " * pad)
             self._last_width = len(line)
         else:
             self.stream.write(line)
