@@ -16,7 +16,12 @@ import hashlib
 import os
 import tempfile
 import urllib.request
-from typing import Optional
+from typing import Optional, Tuple
+
+import numpy as np
+
+# What every load_data returns: ((x_train, y_train), (x_test, y_test)).
+Splits = Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]
 
 
 def datasets_dir() -> str:

@@ -13,16 +13,20 @@ from typing import List, Optional
 import numpy as np
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_arguments(num_words, skip_top, maxlen, start_char, oov_char, index_from) -> None:
-    for name, value, least in (("num_words", num_words, 1), ("maxlen", maxlen, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                                  or value < least):
-            raise ValueError(f"{name}: expected None or an int >= {least}, received {value!r}")
+    """ValueError naming the first argument of the loaders that is out of its range."""
+    for name, value in (("num_words", num_words), ("maxlen", maxlen)):
+        if value is not None and (not _is_int(value) or value < 1):
+            raise ValueError(f"{name}: expected None or an int >= 1, received {value!r}")
     for name, value in (("skip_top", skip_top), ("index_from", index_from)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        if not _is_int(value) or value < 0:
             raise ValueError(f"{name}: expected an int >= 0, received {value!r}")
     for name, value in (("start_char", start_char), ("oov_char", oov_char)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        if value is not None and not _is_int(value):
             raise ValueError(f"{name}: expected None or an int, received {value!r}")
 
 

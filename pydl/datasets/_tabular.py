@@ -23,7 +23,8 @@ def load_xy(path: str):
 
 
 def shuffle_split(x: np.ndarray, y: np.ndarray, test_split: float, seed: int):
-    """``((x_train, y_train), (x_test, y_test))``: a seeded shuffle, the last `test_split` held out."""
+    """``((x_train, y_train), (x_test, y_test))``: a seeded shuffle, then the last
+    `test_split` of the samples held out."""
     indices = np.arange(len(x))
     np.random.RandomState(seed).shuffle(indices)
     x, y = x[indices], y[indices]

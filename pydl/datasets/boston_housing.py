@@ -15,7 +15,8 @@ URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housin
 SHA256 = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
 
 
-def load_data(path: str = "boston_housing.npz", test_split: float = 0.2, seed: int = 113):
+def load_data(path: str = "boston_housing.npz", test_split: float = 0.2,
+              seed: int = 113) -> _files.Splits:
     """Loads the data as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Args:

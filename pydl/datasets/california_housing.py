@@ -17,7 +17,7 @@ SMALL = 600  # samples of version="small"
 
 
 def load_data(version: str = "large", path: str = "california_housing.npz",
-              test_split: float = 0.2, seed: int = 113):
+              test_split: float = 0.2, seed: int = 113) -> _files.Splits:
     """Loads the data as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Args:

@@ -61,7 +61,7 @@ def _batch(raw: bytes, name: str):
     return data.reshape(len(data), 3, 32, 32), np.asarray(labels, dtype=np.uint8)
 
 
-def load_data():
+def load_data() -> _files.Splits:
     """Loads CIFAR-10 as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Returns:

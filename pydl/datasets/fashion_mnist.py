@@ -30,7 +30,7 @@ CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", 
                "Sneaker", "Bag", "Ankle boot")
 
 
-def load_data():
+def load_data() -> _files.Splits:
     """Loads Fashion-MNIST as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Returns:

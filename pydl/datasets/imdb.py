@@ -12,6 +12,7 @@ encoding). The file is downloaded once into ``~/.pydl/datasets`` (or
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 import numpy as np
 
@@ -23,8 +24,9 @@ SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"  # Keras publishes only an MD5 for it
 
 
-def load_data(path: str = "imdb.npz", num_words=None, skip_top: int = 0, maxlen=None,
-              seed: int = 113, start_char=1, oov_char=2, index_from: int = 3):
+def load_data(path: str = "imdb.npz", num_words: Optional[int] = None, skip_top: int = 0,
+              maxlen: Optional[int] = None, seed: int = 113, start_char: Optional[int] = 1,
+              oov_char: Optional[int] = 2, index_from: int = 3) -> _files.Splits:
     """Loads IMDB as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Args:

@@ -11,6 +11,7 @@ and encoding), downloaded once into ``~/.pydl/datasets`` (or
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 import numpy as np
 
@@ -30,9 +31,10 @@ _LABELS = (
 )
 
 
-def load_data(path: str = "reuters.npz", num_words=None, skip_top: int = 0, maxlen=None,
-              test_split: float = 0.2, seed: int = 113, start_char=1, oov_char=2,
-              index_from: int = 3):
+def load_data(path: str = "reuters.npz", num_words: Optional[int] = None, skip_top: int = 0,
+              maxlen: Optional[int] = None, test_split: float = 0.2, seed: int = 113,
+              start_char: Optional[int] = 1, oov_char: Optional[int] = 2,
+              index_from: int = 3) -> _files.Splits:
     """Loads Reuters as Keras 3 does: ``((x_train, y_train), (x_test, y_test))``.
 
     Args:

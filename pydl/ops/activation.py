@@ -8,6 +8,7 @@ can use the fused, stable logits kernel (pydl/ops/losses.py).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -161,7 +162,7 @@ def linear(x):
     return x
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """`x - log(sum(exp(x), axis))`, computed stably (the max is subtracted first).
 
         out = (x - max) - log(sum(exp(x - max)))

@@ -8,6 +8,8 @@ broadcast batch, one GEMM per matrix.
 
 from __future__ import annotations
 
+from typing import Any, Sequence, Union
+
 import numpy as np
 
 from .. import _core
@@ -176,7 +178,7 @@ def _as_matrix(v: np.ndarray, rows: list, cols: list):
     return np.ascontiguousarray(np.transpose(v, rows + cols)).reshape(m, n), False
 
 
-def tensordot(x1, x2, axes=2):
+def tensordot(x1: Any, x2: Any, axes: Union[int, Sequence] = 2) -> Tensor:
     """Sum of products over the given axes of `x1` and `x2` (NumPy's tensordot rules).
 
         axes=N:            the last N axes of x1 with the first N of x2

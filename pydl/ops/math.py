@@ -7,6 +7,8 @@ back over broadcast axes (`unbroadcast`).
 
 from __future__ import annotations
 
+from typing import Any, Tuple, Union
+
 import numpy as np
 
 from .. import _core
@@ -215,7 +217,8 @@ def _bound(b, dtype):
     return b if b.__class__ in (float, int) else as_float(b, dtype)
 
 
-def where(condition, x1=None, x2=None):
+def where(condition: Any, x1: Any = None,
+          x2: Any = None) -> Union[Tensor, Tuple[Tensor, ...]]:
     """`x1` where `condition` is true, else `x2` (broadcast); not differentiable in `condition`.
 
     With only `condition`, the indices of its true elements: a tuple of int32

@@ -7,6 +7,8 @@ back to where the values came from.
 
 from __future__ import annotations
 
+from typing import Any, Sequence, Union
+
 import numpy as np
 
 from ..tape import record, recording
@@ -142,7 +144,7 @@ def getitem(x, index):
     return record(out, (x,), rec, backward)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Any, shape: Union[int, Sequence[int]]) -> Tensor:
     """`x` broadcast to `shape` (NumPy's rules); the gradient sums over the broadcast axes.
 
     Args:

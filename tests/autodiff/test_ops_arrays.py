@@ -71,7 +71,8 @@ def test_zeros_ones_and_shape():
     assert ops.shape(z) == (2, 3) and isinstance(ops.shape(z), tuple)
     assert ops.shape(pydl.Variable(np.zeros((4, 1)))) == (4, 1)
     assert ops.shape([[1, 2, 3]]) == (1, 3) and ops.shape(2.0) == ()
-    with pytest.raises(ValueError, match=r"zeros: shape must hold ints >= 0, received shape=\(2, -1\)"):
+    with pytest.raises(ValueError, match=r"zeros: shape must hold ints >= 0, received "
+                                         r"shape=\(2, -1\)"):
         ops.zeros((2, -1))
     with pytest.raises(TypeError, match="ones: shape must be an int or a tuple"):
         ops.ones(None)

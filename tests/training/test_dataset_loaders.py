@@ -194,7 +194,7 @@ def test_cifar10_refuses_a_batch_that_would_run_code(home, rng, monkeypatch, tmp
             archive.addfile(info, io.BytesIO(raw))
     (home / "cifar-10-python.tar.gz").write_bytes(buffer.getvalue())
     trust(monkeypatch, cifar10, "SHA256", home / "cifar-10-python.tar.gz")
-    with pytest.raises(ValueError, match="refusing to load posix.system|refusing to load nt.system"):
+    with pytest.raises(ValueError, match="refusing to load (posix|nt).system"):
         cifar10.load_data()
     assert not (tmp_path / "pwned").exists()
 

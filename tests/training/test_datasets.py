@@ -108,7 +108,8 @@ def test_mnist_offline_error_says_how_to_get_the_files(tmp_path, monkeypatch):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(_files, "_download", offline)
-    with pytest.raises(OSError, match=r"mnist\.npz.*offline.*train-images-idx3-ubyte.*load_data\(path=") as info:
+    with pytest.raises(OSError, match=r"mnist\.npz.*offline.*train-images-idx3-ubyte.*"
+                                      r"load_data\(path=") as info:
         mnist.load_data()
     assert str(tmp_path / ".pydl" / "datasets" / "mnist.npz") in str(info.value)
     assert mnist.URL in str(info.value)

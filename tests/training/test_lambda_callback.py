@@ -34,8 +34,10 @@ def test_lambda_callback_is_called_with_keras_arguments():
     )
     history = model.fit(x, y, epochs=2, batch_size=20, verbose=0, callbacks=[lam])
     assert events[0] == ("train_begin",) and events[-1] == ("train_end",)
-    assert [e for e in events if e[0] == "batch_begin"] == [("batch_begin", 0), ("batch_begin", 1)] * 2
-    assert [e[:2] for e in events if e[0] == "batch_end"] == [("batch_end", 0), ("batch_end", 1)] * 2
+    begins = [e for e in events if e[0] == "batch_begin"]
+    assert begins == [("batch_begin", 0), ("batch_begin", 1)] * 2
+    ends = [e[:2] for e in events if e[0] == "batch_end"]
+    assert ends == [("batch_end", 0), ("batch_end", 1)] * 2
     assert all("loss" in e[2] for e in events if e[0] == "batch_end")
     epoch_ends = [e for e in events if e[0] == "epoch_end"]
     assert [e[1] for e in epoch_ends] == [0, 1]
