@@ -37,6 +37,7 @@ def test_truncating_post_dtype_empty_and_item_shapes():
     np.testing.assert_array_equal(pad_sequences(ragged, maxlen=2), [[8, 9], [0, 1]])
 
 
+@pytest.mark.slow  # importing Keras takes seconds
 def test_matches_keras_when_installed(monkeypatch):
     import os
 
