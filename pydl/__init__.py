@@ -27,6 +27,6 @@ from . import callbacks, datasets, losses, metrics, optimizers  # noqa: E402
 from . import activations, initializers, layers, ops, random, testing  # noqa: E402
 from .variable import Variable  # noqa: E402
 from .tape import GradientTape  # noqa: E402
-from . import models, regularizers  # noqa: E402
+from . import models, regularizers, saving  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
-from .layers import Input  # noqa: E402
+from .layers import Input, KerasTensor  # noqa: E402

@@ -1,16 +1,19 @@
 """``Input``: the declared input of a model, as in Keras.
 
-``pydl.Input(shape=(784,))`` returns a placeholder (``KerasTensor``-like: shape
-with a leading batch dimension, dtype, name) that may stand first in a
-``Sequential``; the model is then built at once, before it sees data.
-``InputLayer`` is the layer behind it (the identity).
+``pydl.Input(shape=(784,))`` returns a ``KerasTensor`` (shape with a leading
+batch dimension, dtype, name): the start of a Functional model's graph, or the
+first entry of a ``Sequential`` (which is then built at once, before it sees
+data). ``InputLayer`` is the layer behind it (the identity); its one node, made
+when it is created, has no inputs and outputs that tensor.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .keras_tensor import KerasTensor
 from .layer import Layer
+from .node import Node
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -91,6 +94,7 @@ class InputLayer(Layer):
         self.batch_size = _check_batch_size(batch_size)
         self.input_dtype = dtype
         self.built = True
+        Node(self, outputs=KerasTensor(self.batch_shape, dtype, name=self.name))
 
     @property
     def batch_shape(self) -> tuple:
@@ -111,30 +115,9 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-class KerasTensor:
-    """What ``Input`` returns: a symbolic input with ``shape`` and ``dtype``."""
-
-    def __init__(self, input_layer: InputLayer):
-        self._input_layer = input_layer
-
-    @property
-    def shape(self) -> tuple:
-        return self._input_layer.batch_shape
-
-    @property
-    def dtype(self) -> str:
-        return self._input_layer.input_dtype
-
-    @property
-    def name(self) -> str:
-        return self._input_layer.name
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """A model input: ``Input(shape=(784,))`` stands first in a ``Sequential``.
+    """A model input: ``Input(shape=(784,))`` starts a Functional model or stands
+    first in a ``Sequential``.
 
     Args:
         shape: per-sample shape, without the batch dimension.
@@ -144,7 +127,7 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
         batch_shape: the full shape with the batch first, instead of shape.
 
     Returns:
-        A ``KerasTensor`` placeholder.
+        The ``KerasTensor`` the InputLayer outputs.
     """
-    return KerasTensor(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                                  batch_shape=batch_shape))
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                      batch_shape=batch_shape).output

@@ -26,8 +26,10 @@ import numpy as np
 
 from .. import initializers
 from .._config import floatx
+from ..saving import object_registration
 from ..tensor import Tensor
 from ..variable import Variable
+from . import node as _node
 
 _ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast")
 _name_uids: dict = {}
@@ -138,6 +140,10 @@ def _shape_of(x):
 class Layer:
     """Base layer.
 
+    Called on KerasTensors (``pydl.Input``), a layer records a node of a model's
+    graph instead of computing (see node.py); ``input``/``output`` are then the
+    symbolic tensors of its first call.
+
     Args:
         trainable: whether the layer's weights are trained.
         name: unique name; default: the class name in snake_case, numbered.
@@ -168,6 +174,13 @@ class Layer:
         object.__setattr__(self, "_losses", [])  # plain list: add_loss must not bump caches
         self._input_shape_arg = _input_shape_from(kwargs)
         self._batch_size_arg = kwargs.get("batch_size")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # pydl's own public layers and models are known by class name to load_model.
+        if cls.__module__.startswith("pydl.") and not cls.__name__.startswith("_") \
+                and "<locals>" not in cls.__qualname__:
+            object_registration.register_builtin(cls)
 
     def __setattr__(self, name, value):
         if type(value) is list:
@@ -205,6 +218,9 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, training=None, **kwargs):
+        cls = inputs.__class__
+        if cls is not np.ndarray and cls is not Tensor and _node.is_symbolic(inputs, args, kwargs):
+            return _node.symbolic_call(self, inputs, args, training, kwargs)
         inputs = self._convert_inputs(inputs)
         outer = _context.depth == 0
         if training is None:
@@ -253,6 +269,33 @@ class Layer:
     def compute_output_shape(self, input_shape):
         raise NotImplementedError(f"{type(self).__name__} does not implement "
                                   "compute_output_shape")
+
+    # -- symbolic calls (the graph of a model) --------------------------------------------
+    @property
+    def _inbound_nodes(self) -> list:
+        """The Nodes of this layer's calls on KerasTensors, in call order (node.py)."""
+        nodes = self.__dict__.get("_pydl_inbound_nodes")
+        if nodes is None:
+            nodes = self.__dict__["_pydl_inbound_nodes"] = []
+        return nodes
+
+    @property
+    def input(self):
+        """The input KerasTensor(s) of the layer's first symbolic call (Keras 3)."""
+        return self._first_node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        """The output KerasTensor(s) of the layer's first symbolic call (Keras 3)."""
+        return self._first_node_attribute("outputs", "output")
+
+    def _first_node_attribute(self, attribute: str, what: str):
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(f"The layer {self.name!r} has never been called on symbolic "
+                                 f"tensors and thus has no defined {what}")
+        values = getattr(nodes[0], attribute)
+        return values[0] if len(values) == 1 else list(values)
 
     # -- weights --------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,

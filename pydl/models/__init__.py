@@ -1,13 +1,16 @@
-"""Models: ``Sequential``, subclassed ``Model``, and loading saved ones.
+"""Models: ``Sequential``, ``Model`` (Functional or subclassed), cloning and loading.
 
     model = pydl.models.load_model("model.pydl")
+    copy = pydl.models.clone_model(model)
 """
 
 from . import _plan
+from .cloning import clone_model
+from .functional import Functional
 from .model import Model
-from .saving import load_model
+from .saving import load_model, save_model
 from .sequential import Sequential
 
 _plan.register()  # models made only of built-in layers train on the fused core plan
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "save_model"]

@@ -20,23 +20,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers import node as node_module
 from ..layers.layer import Layer
 from . import saving, summary
+from .saving import assign_weights
 from .trainer import Trainer
 
 
 class Model(Trainer, Layer):
     """A model: layers, their weights, and the training API.
 
-    Keras' functional form ``Model(inputs, outputs)`` is not supported; use
-    ``Sequential`` or subclass ``Model`` and write ``call``.
+    ``pydl.Model(inputs, outputs)`` (the Functional API) returns a ``Functional``
+    model (functional.py), as in Keras 3; a subclass of ``Model`` writes ``call``.
     """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional  # functional.py subclasses this class
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise TypeError(
-                "Model: the functional API Model(inputs, outputs) is not supported; "
-                "use pydl.Sequential([...]) or subclass pydl.Model and define call()"
+                f"{type(self).__name__}: a subclass of Model takes no inputs/outputs (passing "
+                "them to Model.__init__ from a subclass is not supported); build the graph "
+                "with pydl.Model(inputs, outputs), or write call() in the subclass"
             )
         super().__init__(**kwargs)
         self._build_input_shape = None
@@ -105,6 +115,8 @@ class Model(Trainer, Layer):
         self.call(np.zeros((1,) + shape[1:], dtype=self._model_dtype()))
 
     def __call__(self, inputs, *args, **kwargs):
+        if inputs.__class__ is not np.ndarray and node_module.is_symbolic(inputs, args, kwargs):
+            return Layer.__call__(self, inputs, *args, **kwargs)  # records a node
         if not self.built and self._build_input_shape is None:
             self._build_input_shape = (None,) + tuple(np.shape(inputs))[1:]
         return super().__call__(inputs, *args, **kwargs)
@@ -134,6 +146,11 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
+        if cls is Model and isinstance(config, dict) and \
+                all(key in config for key in ("layers", "input_layers", "output_layers")):
+            from .functional import Functional  # a Functional config, as Keras 3 revives it
+
+            return Functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
 
     def save(self, filepath, overwrite=True, **kwargs):
@@ -147,28 +164,3 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath, **kwargs):
         """Reads weights written by ``save_weights`` (or a whole ``save`` file)."""
         saving.load_weights(self, filepath)
-
-
-def assign_weights(variables, arrays, owner: str) -> None:
-    """Copies ``arrays`` into ``variables`` in place, after checking count and shapes."""
-    arrays = list(arrays)
-    if len(arrays) != len(variables):
-        raise ValueError(
-            f"set_weights: {owner} expects {len(variables)} arrays "
-            f"(shapes {[tuple(v.value.shape) for v in variables]}), received {len(arrays)}"
-        )
-    checked = []
-    for i, (variable, array) in enumerate(zip(variables, arrays)):
-        array = np.asarray(array)
-        target = variable.value
-        if array.shape != target.shape:
-            raise ValueError(
-                f"set_weights: weight {i} ({getattr(variable, 'name', '?')}) of {owner} has "
-                f"shape {tuple(target.shape)}, received an array of shape {tuple(array.shape)}"
-            )
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"set_weights: weight {i} must be numeric, received dtype {array.dtype}")
-        checked.append(array)
-    # Only write once every array passed the checks: no half-assigned model.
-    for variable, array in zip(variables, checked):
-        variable.value[...] = array

@@ -91,14 +91,17 @@ def _json_default(value):
     raise TypeError(f"cannot save {type(value).__name__} {value!r} in the JSON config")
 
 
+def _is_model(layer) -> bool:
+    # Models define ``layers`` as a property (a layer may hold a plain ``layers`` list).
+    return isinstance(getattr(type(layer), "layers", None), property)
+
+
 def _all_layers(model) -> list:
     """Every layer under ``model``, depth first, in a fixed order."""
-    from .model import Model
-
     result = []
     for layer in model.layers:
         result.append(layer)
-        if isinstance(layer, Model):
+        if _is_model(layer):
             result.extend(_all_layers(layer))
     return result
 
@@ -225,9 +228,32 @@ class _Reader:
         return manifest
 
 
-def _assign(reader: _Reader, variables, arrays, what: str) -> None:
-    from .model import assign_weights
+def assign_weights(variables, arrays, owner: str) -> None:
+    """Copies ``arrays`` into ``variables`` in place, after checking count and shapes."""
+    arrays = list(arrays)
+    if len(arrays) != len(variables):
+        raise ValueError(
+            f"set_weights: {owner} expects {len(variables)} arrays "
+            f"(shapes {[tuple(v.value.shape) for v in variables]}), received {len(arrays)}"
+        )
+    checked = []
+    for i, (variable, array) in enumerate(zip(variables, arrays)):
+        array = np.asarray(array)
+        target = variable.value
+        if array.shape != target.shape:
+            raise ValueError(
+                f"set_weights: weight {i} ({getattr(variable, 'name', '?')}) of {owner} has "
+                f"shape {tuple(target.shape)}, received an array of shape {tuple(array.shape)}"
+            )
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"set_weights: weight {i} must be numeric, received dtype {array.dtype}")
+        checked.append(array)
+    # Only write once every array passed the checks: no half-assigned model.
+    for variable, array in zip(variables, checked):
+        variable.value[...] = array
 
+
+def _assign(reader: _Reader, variables, arrays, what: str) -> None:
     try:
         assign_weights(variables, arrays, what)
     except (ValueError, TypeError) as exc:

@@ -8,16 +8,23 @@
 
 With an input shape (``Input`` first, or ``input_shape=`` on the first layer)
 the model is built at once; otherwise it is built on the first data it sees
-(fit, predict, a call) or by ``build(input_shape)``.
+(fit, predict, a call) or by ``build(input_shape)``. Building calls each layer
+on symbolic tensors in turn, as Keras 3 does, so a built Sequential also has a
+graph: ``inputs``, ``outputs``, ``input``, ``output``, and every layer's
+``output`` (``pydl.Model(seq.input, seq.get_layer("h").output)``).
+``_graph()`` describes the chain for the native planner (graph.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..layers import node as node_module
 from ..layers.core import Activation, Dense, Dropout, Flatten
-from ..layers.input_layer import InputLayer, KerasTensor, check_sample_shape
+from ..layers.input_layer import InputLayer, check_sample_shape
+from ..layers.keras_tensor import KerasTensor
 from ..layers.layer import Layer
+from .graph import Graph, GraphNode
 from .model import Model
 
 # Layers whose ``_infer`` (NumPy in, NumPy out, one core call) is exactly their
@@ -43,6 +50,8 @@ class Sequential(Model):
         self.output_shape = None
         self._inference_chain = None
         self._data_dtype = None
+        self._symbolic = None  # (input KerasTensor, output KerasTensor) once built
+        self._graph_cache = None
         if layers is not None:
             if isinstance(layers, (Layer, KerasTensor)) or not isinstance(layers, (list, tuple)):
                 raise TypeError(f"Sequential: expected a list of layers, received "
@@ -61,10 +70,54 @@ class Sequential(Model):
     def input_shape(self):
         return None if self._input_layer is None else self._input_layer.batch_shape
 
+    @property
+    def inputs(self) -> list:
+        """``[input KerasTensor]`` of the built model's graph."""
+        return [self._symbolic_io("inputs")[0]]
+
+    @property
+    def outputs(self) -> list:
+        """``[output KerasTensor]`` of the built model's graph."""
+        return [self._symbolic_io("outputs")[1]]
+
+    @property
+    def input(self):
+        return self._symbolic_io("input")[0]
+
+    @property
+    def output(self):
+        return self._symbolic_io("output")[1]
+
+    def _symbolic_io(self, what: str) -> tuple:
+        if self._symbolic is None:
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined {what} yet: it is not built. "
+                "Give it an input shape (pydl.Input(shape=...) first) or build it")
+        return self._symbolic
+
+    def _graph(self) -> Graph:
+        """The chain as a Graph (graph.py): key 0 is the input, layer i reads key i
+        and writes key i + 1. Cached until layers are added or popped."""
+        if not self.built:
+            raise ValueError(f"_graph: the model {self.name!r} is not built yet; build it "
+                             "(or give it an input shape) first")
+        if self._graph_cache is None:
+            nodes = [GraphNode(layer, [i], [i + 1], {}) for i, layer in enumerate(self._layers)]
+            object.__setattr__(self, "_graph_cache",
+                               Graph([0], [len(self._layers)], nodes))
+        return self._graph_cache
+
     def add(self, layer, rebuild=True) -> None:
         """Appends ``layer`` (or an ``Input(...)``, only first) to the stack."""
         if isinstance(layer, KerasTensor):
-            layer = layer._input_layer
+            source = getattr(layer, "_keras_history", None)
+            if source is None or not isinstance(source.layer, InputLayer):
+                raise ValueError(
+                    f"Sequential.add: a KerasTensor may only be added when it comes from "
+                    f"pydl.Input(...); received {layer!r}, the output of layer "
+                    f"{source.layer.name if source else None!r}. To use intermediate tensors, "
+                    "build a Functional model: pydl.Model(inputs, outputs)")
+            layer = source.layer
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
                 raise ValueError(
@@ -108,6 +161,8 @@ class Sequential(Model):
         self._build_input_shape = None
         self._inference_chain = None
         self._data_dtype = None
+        self._symbolic = None
+        object.__setattr__(self, "_graph_cache", None)
         # A compiled training plan describes the old stack of layers.
         self._train_step = self._tape_train_step
 
@@ -136,17 +191,25 @@ class Sequential(Model):
                 f"build: the model {self.name!r} was declared with input shape "
                 f"{self._input_layer.batch_shape}, received input_shape={tuple(input_shape)}"
             )
-        shape = (None,) + shape[1:]
+        input_layer = self._input_layer
+        if input_layer is None:  # built from data or build(shape): an implicit input
+            input_layer = InputLayer(batch_shape=(None,) + shape[1:], dtype=self._layers[0].dtype)
         shapes = {}
+        x = input_layer.output
         for layer in self._layers:
-            if not layer.built:
-                layer.build(shape)
-                layer.built = True
-            shape = self._layer_output_shape(layer, shape)
-            shapes[id(layer)] = shape
+            # A symbolic call builds the layer if needed and infers its output (node.py).
+            y = layer(x)
+            if not isinstance(y, KerasTensor):
+                raise ValueError(
+                    f"Sequential: layer {layer.name!r} ({type(layer).__name__}) returned "
+                    f"{len(node_module.tree.flatten(y))} outputs; each layer of a Sequential "
+                    "must return one tensor (use a Functional model for several)")
+            x = y
+            shapes[id(layer)] = x.shape
         self._layer_output_shapes = shapes
+        self._symbolic = (input_layer.output, x)
         self._build_input_shape = (None,) + tuple(input_shape)[1:]
-        self.output_shape = shape
+        self.output_shape = x.shape
         self._data_dtype = self._weights_dtype()
         if all(type(layer) in _FAST_INFERENCE for layer in self._layers):
             self._inference_chain = tuple(layer._infer for layer in self._layers)
@@ -156,6 +219,19 @@ class Sequential(Model):
         if not self.built:
             self.build(input_shape)
         return (tuple(input_shape)[0],) + tuple(self.output_shape)[1:]
+
+    def compute_output_spec(self, inputs, training=None, **kwargs):
+        """The output KerasTensor for a symbolic call (the model nested in another)."""
+        if not isinstance(inputs, KerasTensor):
+            raise ValueError(f"Sequential model {self.name!r} takes one input tensor, "
+                             f"received {inputs!r}")
+        expected = self._build_input_shape
+        if not node_module.compatible(expected, inputs.shape):
+            raise ValueError(
+                f"Input of the model {self.name!r} is incompatible: expected shape "
+                f"{expected}, received shape {inputs.shape}")
+        return KerasTensor((inputs.shape[0],) + tuple(self.output_shape)[1:],
+                           self._symbolic[1].dtype)
 
     def _input_dtype(self):
         return self._data_dtype if self.built else super()._input_dtype()
@@ -168,18 +244,9 @@ class Sequential(Model):
             x = infer(x)
         return x
 
-    def _layer_output_shape(self, layer, shape) -> tuple:
-        try:
-            out = layer.compute_output_shape(shape)
-        except NotImplementedError:
-            out = None
-        if out is None:
-            # A custom layer that does not declare its shape: run it on one sample.
-            probe = np.zeros((1,) + tuple(shape[1:]), dtype=self._model_dtype())
-            out = (None,) + tuple(np.shape(np.asarray(layer(probe, training=False))))[1:]
-        return tuple(out)
-
     def __call__(self, inputs, training=None, **kwargs):
+        if inputs.__class__ is not np.ndarray and node_module.is_symbolic(inputs, (), kwargs):
+            return Layer.__call__(self, inputs, training=training, **kwargs)
         if not self.built:
             self.build((None,) + tuple(np.shape(inputs))[1:])
         return super().__call__(inputs, training=training, **kwargs)

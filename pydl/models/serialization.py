@@ -1,25 +1,26 @@
 """Objects to and from ``{"class_name": ..., "config": {...}}`` (plain JSON).
 
-Only classes that pydl registers here, or that the caller passes in
-``custom_objects``, are ever constructed: a saved file names classes, it never
-carries code.
+Only classes that pydl registers (``pydl.saving.object_registration``: its own
+layers and models by class name, and the user's registered ones), or that the
+caller passes in ``custom_objects``, are ever constructed: a saved file names
+classes, it never carries code. This module imports no layer or model module.
 """
 
 from __future__ import annotations
 
+import inspect
 
-def builtin_layer_classes() -> dict:
-    from ..layers.core import Activation, Dense, Dropout, Flatten
-    from ..layers.input_layer import InputLayer
-    from .model import Model
-    from .sequential import Sequential
-
-    return {cls.__name__: cls for cls in
-            (Dense, Activation, Dropout, Flatten, InputLayer, Sequential, Model)}
+from ..saving import object_registration
 
 
 def serialize_layer(layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name", "config"}``, plus ``"registered_name"`` for a class registered with
+    ``register_keras_serializable``."""
+    entry = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = object_registration.GLOBAL_CUSTOM_NAMES.get(type(layer))
+    if registered is not None:
+        entry["registered_name"] = registered
+    return entry
 
 
 def _check_entry(what: str, entry) -> tuple:
@@ -30,21 +31,31 @@ def _check_entry(what: str, entry) -> tuple:
     return entry["class_name"], dict(entry.get("config") or {})
 
 
+def _accepts_custom_objects(from_config) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(from_config).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def deserialize_layer(entry: dict, custom_objects: dict | None = None):
     """The layer (or model) described by ``serialize_layer``'s output."""
-    from .model import Model
-
     class_name, config = _check_entry("layer config", entry)
-    custom_objects = custom_objects or {}
-    cls = custom_objects.get(class_name) or builtin_layer_classes().get(class_name)
+    registered = entry.get("registered_name")
+    cls = object_registration.resolve(class_name, registered if isinstance(registered, str)
+                                      else None, custom_objects)
     if cls is None:
         raise ValueError(
             f"Unknown layer class {class_name!r}: it is not a built-in pydl layer. "
-            f"Pass it to load_model(..., custom_objects={{{class_name!r}: {class_name}}})"
+            f"Pass it to load_model(..., custom_objects={{{class_name!r}: {class_name}}}) "
+            "or register it with @pydl.saving.register_keras_serializable()"
         )
-    if isinstance(cls, type) and issubclass(cls, Model):
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
+    from_config = getattr(cls, "from_config", None)
+    if from_config is None:
+        return cls(**config)
+    if _accepts_custom_objects(from_config):
+        return from_config(config, custom_objects=custom_objects)
+    return from_config(config)
 
 
 def serialize_object(obj):

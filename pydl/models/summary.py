@@ -11,6 +11,10 @@
     Trainable params: 407,050 (1.55 MB)
     Non-trainable params: 0 (0.00 B)
     _________________________________________________________________
+
+A Functional model lists its InputLayers too, and -- unless its graph is a plain
+chain -- a "Connected to" column: for each layer, the tensors it was called on,
+as ``layer_name[node_index][tensor_index]`` (Keras 3), one per line.
 """
 
 from __future__ import annotations
@@ -50,26 +54,65 @@ def _row(fields, positions) -> str:
     return line.rstrip()
 
 
+def _chain(nodes: list) -> bool:
+    """Whether nodes (InputLayer first) form one chain: each reads the last one's output."""
+    for previous, node in zip(nodes, nodes[1:]):
+        if len(previous.outputs) != 1 or node.input_tensors != previous.outputs:
+            return False
+    return True
+
+
+def _layer_rows(model) -> tuple:
+    """(header, rows): one row of fields per layer (a field is a str or a list of lines)."""
+    info = getattr(model, "_summary_info", None)
+    if info is None:
+        shapes = getattr(model, "_layer_output_shapes", None) or {}
+        rows = [[f" {layer.name} ({type(layer).__name__})", format_shape(shapes.get(id(layer))),
+                 f"{_count(layer.weights):,}"] for layer in model.layers]
+        return [" Layer (type)", "Output Shape", "Param #"], rows
+    layers, own = info()
+    per_layer = [[n for n in layer._inbound_nodes if id(n) in own] for layer in layers]
+    connected = any(len(nodes) != 1 for nodes in per_layer) or \
+        not _chain([nodes[0] for nodes in per_layer])
+    rows = []
+    for layer, nodes in zip(layers, per_layer):
+        outputs = [format_shape(x.shape) for x in nodes[-1].outputs] if nodes else ["?"]
+        shape = outputs[0] if len(outputs) == 1 else \
+            [("[" if i == 0 else "") + o + ("," if i < len(outputs) - 1 else "]")
+             for i, o in enumerate(outputs)]
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        row = [f" {layer.name} ({type(layer).__name__})", shape, params]
+        if connected:
+            sources = [f"{x._keras_history.layer.name}[{x._keras_history.node_index}]"
+                       f"[{x._keras_history.tensor_index}]"
+                       for node in nodes for x in node.input_tensors]
+            row.append([s + ("," if i < len(sources) - 1 else "")
+                        for i, s in enumerate(sources)] or ["-"])
+        rows.append(row)
+    header = [" Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
+    return header, rows
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None) -> None:
     """Writes ``model``'s table with ``print_fn`` (``print`` by default), line by line."""
-    line_length = line_length or 65
-    positions = positions or [0.45, 0.85, 1.0]
+    header, rows = _layer_rows(model)
+    wide = len(header) == 4
+    line_length = line_length or (98 if wide else 65)
+    positions = positions or ([0.33, 0.55, 0.67, 1.0] if wide else [0.45, 0.85, 1.0])
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
     emit = print_fn or print
-    shapes = getattr(model, "_layer_output_shapes", None) or {}
 
     emit(f'Model: "{model.name}"')
     emit("_" * line_length)
-    emit(_row([" Layer (type)", "Output Shape", "Param #"], positions))
+    emit(_row(header, positions))
     emit("=" * line_length)
-    layers = model.layers
-    for i, layer in enumerate(layers):
-        fields = [f" {layer.name} ({type(layer).__name__})",
-                  format_shape(shapes.get(id(layer))),
-                  f"{_count(layer.weights):,}"]
-        emit(_row(fields, positions))
-        if i < len(layers) - 1:
+    for i, fields in enumerate(rows):
+        # A field is a str or a list of lines (several outputs, several connections).
+        cells = [field if isinstance(field, list) else [field] for field in fields]
+        for k in range(max(len(cell) for cell in cells)):
+            emit(_row([cell[k] if k < len(cell) else "" for cell in cells], positions))
+        if i < len(rows) - 1:
             emit("")
     emit("=" * line_length)
     trainable = model.trainable_weights

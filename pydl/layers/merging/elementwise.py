@@ -1,0 +1,110 @@
+"""The elementwise merge layers and their function forms: Add, Subtract, Multiply,
+Average, Maximum, Minimum.
+
+    added = pydl.layers.Add()([x1, x2])          # or pydl.layers.add([x1, x2])
+
+Each folds its list of inputs (same shapes, or shapes that broadcast) with one
+differentiable ``pydl.ops`` call per pair.
+"""
+
+from __future__ import annotations
+
+from ... import ops
+from .base_merge import Merge, check_shape_list
+
+
+class Add(Merge):
+    """Sum of the inputs: ``y = x1 + x2 + ...``."""
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.add(out, x)
+        return out
+
+
+class Subtract(Merge):
+    """Difference of exactly two inputs: ``y = x1 - x2``."""
+
+    def build(self, input_shape):
+        shapes = check_shape_list(self, input_shape)
+        if len(shapes) != 2:
+            raise ValueError(f"A `Subtract` layer should be called on exactly 2 inputs. "
+                             f"Received: input_shape={input_shape}")
+        super().build(shapes)
+
+    def _merge_function(self, inputs):
+        if len(inputs) != 2:
+            raise ValueError(f"A `Subtract` layer should be called on exactly 2 inputs. "
+                             f"Received {len(inputs)} inputs")
+        return ops.subtract(inputs[0], inputs[1])
+
+
+class Multiply(Merge):
+    """Elementwise product of the inputs: ``y = x1 * x2 * ...``."""
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.multiply(out, x)
+        return out
+
+
+class Average(Merge):
+    """Elementwise mean of the inputs: ``y = (x1 + x2 + ...) / n``."""
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.add(out, x)
+        return ops.divide(out, len(inputs))
+
+
+class Maximum(Merge):
+    """Elementwise maximum of the inputs (the gradient goes to the first on ties)."""
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.maximum(out, x)
+        return out
+
+
+class Minimum(Merge):
+    """Elementwise minimum of the inputs (the gradient goes to the first on ties)."""
+
+    def _merge_function(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = ops.minimum(out, x)
+        return out
+
+
+def add(inputs, **kwargs):
+    """``Add(**kwargs)(inputs)``: the sum of a list of tensors."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """``Subtract(**kwargs)(inputs)``: the difference of two tensors."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """``Multiply(**kwargs)(inputs)``: the elementwise product of a list of tensors."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """``Average(**kwargs)(inputs)``: the elementwise mean of a list of tensors."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """``Maximum(**kwargs)(inputs)``: the elementwise maximum of a list of tensors."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """``Minimum(**kwargs)(inputs)``: the elementwise minimum of a list of tensors."""
+    return Minimum(**kwargs)(inputs)
