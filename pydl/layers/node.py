@@ -209,7 +209,7 @@ def _probe(layer, call_args, kwargs, built_for):
 
         args = tree.map_structure(zeros, list(call_args))
         kw = tree.map_structure(zeros, kwargs)
-        kw.setdefault("training", False)
+        kw["training"] = False  # inference: no dropout draws, no statistics updates
         try:
             with np.errstate(all="ignore"):
                 out = layer(*args, **kw)

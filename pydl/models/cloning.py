@@ -17,7 +17,7 @@ from ..layers.keras_tensor import KerasTensor
 from . import topology
 from .functional import Functional
 from .sequential import Sequential
-from .serialization import _accepts_custom_objects
+from .serialization import accepts_custom_objects
 
 
 def _default_clone(layer):
@@ -133,7 +133,7 @@ def _clone_subclassed(model):
     cls = type(model)
     try:
         config = model.get_config()
-        if _accepts_custom_objects(cls.from_config):
+        if accepts_custom_objects(cls.from_config):
             clone_ = cls.from_config(config, custom_objects={cls.__name__: cls})
         else:
             clone_ = cls.from_config(config)

@@ -113,6 +113,8 @@ class Functional(Model):
                        [keys[id(x)] for x in flat_outputs])
         object.__setattr__(self, "_state", state)
         self.built = True
+        if not trainable:
+            self.trainable = False  # the setter freezes every layer, as Keras 3
         if len(flat_inputs) == 1:
             self._build_input_shape = (None,) + tuple(flat_inputs[0].shape[1:])
 
@@ -216,6 +218,8 @@ class Functional(Model):
                                  f"{self.name!r}, where the model's graph has {len(keys)}")
             for k, v in zip(keys, flat):
                 values[k] = v
+        if state.single_output and unpack:
+            return values[state.output_keys[0]]
         outputs = tree.pack_sequence_as(state.outputs, [values[k] for k in state.output_keys])
         return _unpack_singleton(outputs) if unpack else outputs
 
@@ -282,7 +286,7 @@ class _State:
     """The graph of a Functional model (one object: Layer does not scan it for weights)."""
 
     __slots__ = ("inputs", "outputs", "flat_inputs", "flat_outputs", "nodes", "steps",
-                 "output_keys", "graph")
+                 "output_keys", "graph", "single_output")
 
     def __init__(self, inputs, outputs, flat_inputs, flat_outputs, nodes, steps, output_keys):
         self.inputs = list(inputs) if isinstance(inputs, tuple) else inputs
@@ -293,6 +297,9 @@ class _State:
         self.steps = steps
         self.output_keys = output_keys
         self.graph = None
+        self.single_output = isinstance(self.outputs, KerasTensor) or (
+            isinstance(self.outputs, list) and len(self.outputs) == 1
+            and isinstance(self.outputs[0], KerasTensor))
 
 
 def _shape_list(shapes) -> list:
@@ -320,7 +327,9 @@ def _conform(x, ref: KerasTensor, model_name: str):
     """One input: converted (non-float data to the Input's dtype; float arrays and Tensors
     as they are, each layer casts to its own dtype), rank adjusted as Keras does (a
     trailing axis of size 1 added or removed), then checked against the Input's shape."""
-    if isinstance(x, KerasTensor):
+    if x.__class__ is np.ndarray and x.dtype.kind == "f" and x.ndim == len(ref.shape):
+        shape = x.shape  # the common case: no conversion, no rank change
+    elif isinstance(x, KerasTensor):
         shape = x.shape
     else:
         if not isinstance(x, (np.ndarray, Tensor, Variable)):
@@ -333,11 +342,17 @@ def _conform(x, ref: KerasTensor, model_name: str):
         elif len(shape) == len(ref.shape) - 1 and ref.shape[-1] == 1:
             x = _reshape(x, shape + (1,))
         shape = tuple(x.shape)
-    if len(shape) != len(ref.shape) or any(
-            r is not None and d is not None and r != d for r, d in zip(ref.shape, shape)):
+    if len(shape) != len(ref.shape) or not _dims_fit(ref.shape, shape):
         raise ValueError(f"Input {ref.name!r} of model {model_name!r} is incompatible: expected "
                          f"shape {ref.shape}, received shape {tuple(shape)}")
     return x
+
+
+def _dims_fit(expected, shape) -> bool:
+    for e, d in zip(expected, shape):
+        if e is not None and d is not None and e != d:
+            return False
+    return True
 
 
 def _reshape(x, shape):

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..layers import node as node_module
 from ..layers.layer import Layer
+from ..saving import object_registration
 from . import saving, summary
 from .saving import assign_weights
 from .trainer import Trainer
@@ -36,9 +37,8 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional  # functional.py subclasses this class
-
-            return object.__new__(Functional)
+            # functional.py subclasses this class: found by name, not imported here.
+            return object.__new__(object_registration.builtin("Functional"))
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -148,9 +148,8 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict, custom_objects=None):
         if cls is Model and isinstance(config, dict) and \
                 all(key in config for key in ("layers", "input_layers", "output_layers")):
-            from .functional import Functional  # a Functional config, as Keras 3 revives it
-
-            return Functional.from_config(config, custom_objects=custom_objects)
+            functional = object_registration.builtin("Functional")  # as Keras 3 revives it
+            return functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
 
     def save(self, filepath, overwrite=True, **kwargs):

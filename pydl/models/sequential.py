@@ -24,6 +24,7 @@ from ..layers.core import Activation, Dense, Dropout, Flatten
 from ..layers.input_layer import InputLayer, check_sample_shape
 from ..layers.keras_tensor import KerasTensor
 from ..layers.layer import Layer
+from . import serialization
 from .graph import Graph, GraphNode
 from .model import Model
 
@@ -266,12 +267,10 @@ class Sequential(Model):
 
     # -- config ------------------------------------------------------------------
     def get_config(self) -> dict:
-        from .serialization import serialize_layer
-
         layers = []
         if self._input_layer is not None:
-            layers.append(serialize_layer(self._input_layer))
-        layers.extend(serialize_layer(layer) for layer in self._layers)
+            layers.append(serialization.serialize_layer(self._input_layer))
+        layers.extend(serialization.serialize_layer(layer) for layer in self._layers)
         config = {"name": self.name, "trainable": self.trainable, "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
@@ -279,14 +278,12 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        from .serialization import deserialize_layer
-
         config = dict(config)
         layer_configs = config.pop("layers", [])
         build_shape = config.pop("build_input_shape", None)
         model = cls(name=config.pop("name", None), trainable=config.pop("trainable", True))
         for layer_config in layer_configs:
-            model.add(deserialize_layer(layer_config, custom_objects), rebuild=False)
+            model.add(serialization.deserialize_layer(layer_config, custom_objects), rebuild=False)
         if model._input_layer is not None:
             model._build_from_declared_input()
         elif build_shape is not None:

@@ -31,7 +31,7 @@ def _check_entry(what: str, entry) -> tuple:
     return entry["class_name"], dict(entry.get("config") or {})
 
 
-def _accepts_custom_objects(from_config) -> bool:
+def accepts_custom_objects(from_config) -> bool:
     try:
         return "custom_objects" in inspect.signature(from_config).parameters
     except (TypeError, ValueError):
@@ -53,7 +53,7 @@ def deserialize_layer(entry: dict, custom_objects: dict | None = None):
     from_config = getattr(cls, "from_config", None)
     if from_config is None:
         return cls(**config)
-    if _accepts_custom_objects(from_config):
+    if accepts_custom_objects(from_config):
         return from_config(config, custom_objects=custom_objects)
     return from_config(config)
 

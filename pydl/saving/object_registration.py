@@ -131,6 +131,11 @@ def register_builtin(cls) -> None:
     _BUILTINS[cls.__name__] = cls
 
 
+def builtin(class_name: str):
+    """pydl's own class called ``class_name`` (None when there is none)."""
+    return _BUILTINS.get(class_name)
+
+
 def resolve(class_name: str, registered_name=None, custom_objects=None):
     """The class a config entry names: ``custom_objects`` first (by registered name,
     then class name), then scopes and registered custom objects, then pydl's own

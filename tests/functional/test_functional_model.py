@@ -226,3 +226,25 @@ def test_float64_model():
     x = pydl.Input(shape=(3,), dtype="float64")
     model = pydl.Model(x, layers.Dense(2, dtype="float64")(x))
     assert model(np.ones((2, 3))).dtype == np.float64
+
+
+def test_sequential_symbolic_graph_and_its_errors():
+    lazy = pydl.Sequential([layers.Dense(3, name="only")])
+    with pytest.raises(AttributeError, match="no defined inputs yet"):
+        lazy.inputs
+    lazy(np.ones((2, 5), np.float32))  # built from data: an implicit input
+    assert lazy.input.shape == (None, 5) and lazy.output.shape == (None, 3)
+    assert lazy.get_layer("only").output is lazy.output
+    x = pydl.Input(shape=(4,))
+    with pytest.raises(ValueError, match="only be added when it comes from pydl.Input"):
+        pydl.Sequential().add(layers.Dense(2)(x))
+    seq = pydl.Sequential([x, layers.Dense(2)])
+    assert seq.input is x and seq.input_shape == (None, 4)
+    with pytest.raises(ValueError, match=r"'proj'.*built for input shape \(None, 4\).*"
+                                         r"\(None, 6\)"):
+        pydl.Sequential([pydl.Input(shape=(6,)), _built(layers.Dense(3, name="proj"), (None, 4))])
+
+
+def _built(layer, shape):
+    layer(pydl.Input(shape=shape[1:]))
+    return layer

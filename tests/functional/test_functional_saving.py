@@ -310,3 +310,26 @@ def test_clone_subclassed_models():
         pydl.models.clone_model(Unconfigured(2))
     with pytest.raises(ValueError, match="only supported for Sequential and Functional"):
         pydl.models.clone_model(model, clone_function=lambda layer: layer)
+
+
+def test_trainable_flag_round_trips():
+    x = pydl.Input(shape=(3,))
+    frozen = pydl.Model(x, layers.Dense(2)(x), trainable=False)
+    assert frozen.trainable_weights == [] and len(frozen.non_trainable_weights) == 2
+    rebuilt = pydl.Model.from_config(frozen.get_config())
+    assert rebuilt.trainable is False and rebuilt.trainable_weights == []
+
+
+def test_pydl_classes_are_registered_by_name_and_serialization_imports_no_model():
+    import ast
+    import inspect
+
+    from pydl.models import serialization
+    from pydl.saving import object_registration
+
+    for name in ("Dense", "Concatenate", "Lambda", "Sequential", "Functional", "Model"):
+        assert object_registration.builtin(name).__name__ == name
+    imported = [node for node in ast.walk(ast.parse(inspect.getsource(serialization)))
+                if isinstance(node, (ast.Import, ast.ImportFrom))]
+    modules = {(node.module or "") for node in imported if isinstance(node, ast.ImportFrom)}
+    assert modules <= {"__future__", "saving"}, modules

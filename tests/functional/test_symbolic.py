@@ -133,3 +133,31 @@ def test_eager_calls_are_unchanged():
     dense = layers.Dense(2)
     out = dense(np.ones((3, 4), np.float32))
     assert isinstance(out, pydl.ops.Tensor) and not dense._inbound_nodes
+
+
+class DictSum(layers.Layer):
+    def call(self, inputs):
+        return ops.add(inputs["a"], ops.multiply(inputs["b"], 2.0))
+
+
+class TwoArgs(layers.Layer):
+    def call(self, x, y, scale=1.0):
+        return ops.multiply(ops.subtract(x, y), scale)
+
+
+def test_dict_tuple_and_several_positional_arguments():
+    a, b = pydl.Input(shape=(3,), name="a"), pydl.Input(shape=(3,), name="b")
+    summed = DictSum()({"b": b, "a": a})
+    pair = layers.Add()((a, b))
+    diff = TwoArgs()(a, b, scale=3.0)
+    assert summed.shape == pair.shape == diff.shape == (None, 3)
+    assert diff._keras_history.layer._inbound_nodes[0].call_kwargs == {"scale": 3.0}
+    model = pydl.Model([a, b], [summed, pair, diff])
+    va, vb = np.ones((2, 3), np.float32), np.full((2, 3), 2.0, np.float32)
+    s, p, d = model([va, vb])
+    np.testing.assert_array_equal(np.asarray(s), va + 2 * vb)
+    np.testing.assert_array_equal(np.asarray(p), va + vb)
+    np.testing.assert_array_equal(np.asarray(d), 3 * (va - vb))
+    by_layer = {type(n.layer).__name__: n for n in model._graph().nodes}
+    assert by_layer["DictSum"].inputs == [0, 1]  # dict values in sorted key order: a, b
+    assert by_layer["TwoArgs"].inputs == [0, 1] and by_layer["TwoArgs"].kwargs == {"scale": 3.0}
