@@ -132,6 +132,14 @@ class Lambda(Layer):
         config["arguments"] = dict(self.arguments)
         return config
 
+    def _clone_config(self) -> dict:
+        """The config with the functions themselves (clone_model; never saved)."""
+        config = self.get_config()
+        config["function"] = self.function
+        if callable(self._output_shape):
+            config["output_shape"] = self._output_shape
+        return config
+
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
         config = dict(config)
@@ -141,7 +149,9 @@ class Lambda(Layer):
         config["function"] = _deserialize_function(config["function"], "function", name,
                                                    custom_objects)
         shape = config.get("output_shape")
-        if isinstance(shape, (dict, str)):
+        if callable(shape):
+            pass
+        elif isinstance(shape, (dict, str)):
             config["output_shape"] = _deserialize_function(shape, "output_shape", name,
                                                            custom_objects)
         elif shape is not None:

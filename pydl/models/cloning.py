@@ -21,7 +21,11 @@ from .serialization import accepts_custom_objects
 
 
 def _default_clone(layer):
-    return layer.__class__.from_config(layer.get_config())
+    # A layer whose config names live objects (Lambda: its functions) gives them back
+    # through ``_clone_config``; others through get_config.
+    clone_config = getattr(layer, "_clone_config", None)
+    config = clone_config() if clone_config is not None else layer.get_config()
+    return layer.__class__.from_config(config)
 
 
 def _cached_clone(clone_function, call_function, recursive, cache):

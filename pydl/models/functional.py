@@ -101,13 +101,14 @@ class Functional(Model):
         nodes, layers = topology.map_graph(flat_inputs, flat_outputs)
         self._functional_layers = layers  # tracked: the model's weights, in Keras' order
         keys = {id(x): i for i, x in enumerate(flat_inputs)}
-        steps = []
+        steps, next_key = [], len(flat_inputs)
         for node in nodes:
             if node.is_input:
                 continue
-            step = _Step(node, keys, len(keys))
+            step = _Step(node, keys, next_key)
             for x, k in zip(node.outputs, step.out_keys):
                 keys[id(x)] = k
+            next_key += len(step.out_keys)
             steps.append(step)
         state = _State(inputs, outputs, flat_inputs, flat_outputs, nodes, steps,
                        [keys[id(x)] for x in flat_outputs])

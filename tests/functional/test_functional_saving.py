@@ -333,3 +333,14 @@ def test_pydl_classes_are_registered_by_name_and_serialization_imports_no_model(
                 if isinstance(node, (ast.Import, ast.ImportFrom))]
     modules = {(node.module or "") for node in imported if isinstance(node, ast.ImportFrom)}
     assert modules <= {"__future__", "saving"}, modules
+
+
+def test_clone_model_with_lambda_layers_keeps_their_functions():
+    x = pydl.Input(shape=(3,))
+    h = layers.Lambda(double, name="named")(x)
+    out = layers.Lambda(lambda t: ops.add(t, 1.0), output_shape=lambda s: s, name="anon")(h)
+    model = pydl.Model(x, out)
+    clone = pydl.models.clone_model(model)
+    assert clone.get_layer("named").function is double
+    v = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(np.asarray(clone(v)), 2 * v + 1)

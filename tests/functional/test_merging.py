@@ -18,7 +18,8 @@ ELEMENTWISE = [
 ]
 
 
-@pytest.mark.parametrize("cls, fn, reference", ELEMENTWISE, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("cls, fn, reference", ELEMENTWISE,
+                         ids=lambda v: getattr(v, "__name__", ""))
 def test_elementwise_values_and_function_form(cls, fn, reference):
     xs = [R.normal(size=(4, 3)).astype("f4") for _ in range(3)]
     np.testing.assert_allclose(np.asarray(cls()(xs)), reference(xs), rtol=1e-6)
