@@ -15,7 +15,12 @@ import itertools
 
 import numpy as np
 
-_names = itertools.count()
+_names = [itertools.count()]
+
+
+def reset_names() -> None:
+    """Restarts auto-naming (keras_tensor, keras_tensor_1, ...); see Layer's reset_names."""
+    _names[0] = itertools.count()
 
 
 class KerasHistory(collections.namedtuple("KerasHistory", ["layer", "node_index", "tensor_index"])):
@@ -57,7 +62,7 @@ class KerasTensor:
         self.shape = _check_shape(shape)
         self.dtype = np.dtype(dtype).name
         if name is None:
-            n = next(_names)
+            n = next(_names[0])
             name = "keras_tensor" if n == 0 else f"keras_tensor_{n}"
         self.name = name
 

@@ -29,6 +29,7 @@ from .._config import floatx
 from ..saving import object_registration
 from ..tensor import Tensor
 from ..variable import Variable
+from . import keras_tensor as _keras_tensor
 from . import node as _node
 
 _ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast")
@@ -48,8 +49,9 @@ def unique_name(base: str) -> str:
 
 
 def reset_names() -> None:
-    """Restarts auto-naming (dense, dense_1, ...) from scratch."""
+    """Restarts auto-naming (dense, dense_1, ..., keras_tensor, ...) from scratch."""
     _name_uids.clear()
+    _keras_tensor.reset_names()
 
 
 # Weight lists are cached per layer and recomputed when anything that can change

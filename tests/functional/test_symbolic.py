@@ -161,3 +161,9 @@ def test_dict_tuple_and_several_positional_arguments():
     by_layer = {type(n.layer).__name__: n for n in model._graph().nodes}
     assert by_layer["DictSum"].inputs == [0, 1]  # dict values in sorted key order: a, b
     assert by_layer["TwoArgs"].inputs == [0, 1] and by_layer["TwoArgs"].kwargs == {"scale": 3.0}
+
+
+def test_clear_session_restarts_tensor_names():
+    pydl.backend.clear_session()
+    assert pydl.layers.Dense(2)(pydl.Input(shape=(3,))).name == "keras_tensor"
+    assert pydl.Input(shape=(3,)).name == "input_layer_1"
