@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config import floatx
 from .keras_tensor import KerasTensor
 from .layer import Layer
 from .node import Node
@@ -38,7 +39,7 @@ def check_sample_shape(arg: str, shape) -> tuple:
 
 def _check_dtype(dtype) -> str:
     if dtype is None:
-        return "float32"
+        return floatx()
     try:
         name = np.dtype(dtype).name
     except TypeError:

@@ -248,3 +248,13 @@ def test_sequential_symbolic_graph_and_its_errors():
 def _built(layer, shape):
     layer(pydl.Input(shape=shape[1:]))
     return layer
+
+
+def test_input_dtype_follows_floatx():
+    pydl.backend.set_floatx("float64")
+    try:
+        x = pydl.Input(shape=(3,))
+        model = pydl.Model(x, layers.Dense(2)(x))
+    finally:
+        pydl.backend.set_floatx("float32")
+    assert x.dtype == "float64" and model(np.ones((2, 3))).dtype == np.float64
