@@ -40,10 +40,11 @@ class _Key:
 
 class _Step:
     """One node of the model, ready to run: the layer, its argument template, and the
-    keys it reads and writes. ``single`` is the key of the only argument of the common
-    ``layer(x)`` call (None when the call has other arguments)."""
+    keys it reads and writes. ``single`` is the key of the only tensor argument when the
+    call has no other tensor (else None); ``plain``: the call is just ``layer(x)``."""
 
-    __slots__ = ("layer", "node", "args", "kwargs", "training", "in_keys", "out_keys", "single")
+    __slots__ = ("layer", "node", "args", "kwargs", "training", "in_keys", "out_keys", "single",
+                 "plain")
 
     def __init__(self, node, keys: dict, next_key: int):
         self.layer = node.layer
@@ -61,6 +62,7 @@ class _Step:
         simple = len(node.call_args) == 1 and isinstance(node.call_args[0], KerasTensor) \
             and not any(isinstance(v, KerasTensor) for v in tree.flatten(node.call_kwargs))
         self.single = self.in_keys[0] if simple else None
+        self.plain = simple and not kwargs
 
 
 def _fill(template, values: list):
@@ -193,12 +195,13 @@ class Functional(Model):
 
     def _run(self, flat_inputs: list, training=None, call_fn=None, unpack=True):
         state = self._state
-        values = list(flat_inputs)
-        values.extend([None] * sum(len(step.out_keys) for step in state.steps))
+        values = list(flat_inputs) + state.slots  # one slot per tensor the nodes make
         for step in state.steps:
             node_training = step.training if training is None else training
             layer = step.layer
-            if call_fn is not None:
+            if step.plain and call_fn is None:  # layer(x): the common node
+                out = layer(values[step.single], training=node_training)
+            elif call_fn is not None:
                 args = _fill(step.args, values)
                 kwargs = _fill(step.kwargs, values)
                 if node_training is not None:
@@ -287,7 +290,7 @@ class _State:
     """The graph of a Functional model (one object: Layer does not scan it for weights)."""
 
     __slots__ = ("inputs", "outputs", "flat_inputs", "flat_outputs", "nodes", "steps",
-                 "output_keys", "graph", "single_output")
+                 "output_keys", "graph", "single_output", "slots")
 
     def __init__(self, inputs, outputs, flat_inputs, flat_outputs, nodes, steps, output_keys):
         self.inputs = list(inputs) if isinstance(inputs, tuple) else inputs
@@ -298,6 +301,7 @@ class _State:
         self.steps = steps
         self.output_keys = output_keys
         self.graph = None
+        self.slots = [None] * sum(len(step.out_keys) for step in steps)
         self.single_output = isinstance(self.outputs, KerasTensor) or (
             isinstance(self.outputs, list) and len(self.outputs) == 1
             and isinstance(self.outputs[0], KerasTensor))
