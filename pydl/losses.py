@@ -91,6 +91,20 @@ class _CoreLoss(Loss):
             f"{type(self).__name__} computes the reduced loss in one fused call; use loss(y_true, y_pred)"
         )
 
+    def _plan_loss(self):
+        """(kind, from_logits, delta) of the core loss kernel this loss is, for the fused
+        plan; a str saying why not when it is something else (label smoothing, another
+        reduction, a subclass of its own)."""
+        if type(self).__call__ is not _CoreLoss.__call__:
+            return f"the loss {self.name!r} computes its own value"
+        if getattr(self, "label_smoothing", 0.0):
+            return "label_smoothing is not fused"
+        if self.reduction != "sum_over_batch_size":
+            return f"reduction {self.reduction!r} is not fused"
+        options = self._options()
+        return (type(self).kind, bool(options.get("from_logits", False)),
+                float(options.get("delta", 1.0)))
+
 
 class MeanSquaredError(_CoreLoss):
     """``mean((y_true - y_pred)**2, axis=-1)`` per sample, averaged over the batch."""

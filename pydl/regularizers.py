@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from . import ops
+from .ops.penalty import weight_penalty
 
 
 def _check_factor(name: str, value) -> float:
@@ -30,20 +30,17 @@ class Regularizer:
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} must implement __call__")
 
+    def _plan_penalty(self):
+        """(l1, l2) of the core's penalty kernel this regularizer is, or None (a custom
+        regularizer: its model trains on the tape)."""
+        return None
+
     def get_config(self) -> dict:
         return {}
 
     @classmethod
     def from_config(cls, config: dict) -> "Regularizer":
         return cls(**config)
-
-
-def _l1_penalty(x):
-    return ops.sum(ops.abs(x))
-
-
-def _l2_penalty(x):
-    return ops.sum(ops.square(x))
 
 
 class L1L2(Regularizer):
@@ -59,15 +56,12 @@ class L1L2(Regularizer):
         self.l2 = _check_factor("l2", l2)
 
     def __call__(self, x):
-        penalty = None
-        if self.l1:
-            penalty = ops.multiply(_l1_penalty(x), self.l1)
-        if self.l2:
-            term = ops.multiply(_l2_penalty(x), self.l2)
-            penalty = term if penalty is None else ops.add(penalty, term)
-        if penalty is None:
-            penalty = ops.multiply(ops.sum(x), 0.0)
-        return penalty
+        return weight_penalty(x, self.l1, self.l2)
+
+    def _plan_penalty(self):
+        """(l1, l2): the fused plan adds this penalty with the same core kernel (unless a
+        subclass computes its own)."""
+        return (self.l1, self.l2) if type(self).__call__ is L1L2.__call__ else None
 
     def get_config(self) -> dict:
         return {"l1": self.l1, "l2": self.l2}

@@ -1,8 +1,7 @@
 // pydl._core: activation forward/backward and vector math (docs/core_api.md).
 //
-// Element-wise work is split over flat element ranges, softmax over rows, with
-// parallel_for; every value is computed by one thread in a fixed way, so results
-// are bitwise identical at any thread count.
+// The threaded drivers are nn::activation_forward/backward (nn/activation_driver.cpp);
+// vector math splits flat element ranges with parallel_for.
 #include <cstddef>
 #include <string>
 
@@ -68,42 +67,6 @@ std::pair<std::ptrdiff_t, std::ptrdiff_t> rows_cols(const py::array& a) {
     return {cols == 0 ? 0 : n / cols, cols};
 }
 
-std::ptrdiff_t row_grain(std::ptrdiff_t cols) {
-    return cols >= kElementGrain ? 1 : kElementGrain / (cols > 0 ? cols : 1);
-}
-
-template <class T>
-void forward_impl(Activation act, T alpha, const T* x, T* y, std::ptrdiff_t rows,
-                  std::ptrdiff_t cols) {
-    if (nn::is_elementwise(act)) {
-        parallel_for(rows * cols, kElementGrain, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-            nn::activation_forward_rows<T>(act, alpha, x + b, 0, y + b, 0, 1, e - b);
-        });
-    } else {
-        parallel_for(rows, row_grain(cols), [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-            nn::activation_forward_rows<T>(act, alpha, x + b * cols, cols, y + b * cols, cols,
-                                           e - b, cols);
-        });
-    }
-}
-
-template <class T>
-void backward_impl(Activation act, T alpha, const T* z, const T* y, const T* dy, T* dx,
-                   std::ptrdiff_t rows, std::ptrdiff_t cols) {
-    if (nn::is_elementwise(act)) {
-        parallel_for(rows * cols, kElementGrain, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-            nn::activation_backward_rows<T>(act, alpha, z ? z + b : nullptr, y ? y + b : nullptr,
-                                            dy + b, dx + b, 1, e - b);
-        });
-    } else {
-        parallel_for(rows, row_grain(cols), [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-            const std::ptrdiff_t o = b * cols;
-            nn::activation_backward_rows<T>(act, alpha, nullptr, y + o, dy + o, dx + o, e - b,
-                                            cols);
-        });
-    }
-}
-
 template <class T>
 const T* data_or_null(const py::object& a) {
     return a.is_none() ? nullptr : const_data<T>(a.cast<py::array>());
@@ -121,10 +84,10 @@ void activation_forward(const py::object& name, const py::object& x_obj,
     const auto [rows, cols] = rows_cols(x);
     py::gil_scoped_release release;
     if (type == FloatType::f32) {
-        forward_impl<float>(act, static_cast<float>(alpha), const_data<float>(x),
+        nn::activation_forward<float>(act, static_cast<float>(alpha), const_data<float>(x),
                             mutable_data<float>(out), rows, cols);
     } else {
-        forward_impl<double>(act, alpha, const_data<double>(x), mutable_data<double>(out), rows,
+        nn::activation_forward<double>(act, alpha, const_data<double>(x), mutable_data<double>(out), rows,
                              cols);
     }
 }
@@ -165,11 +128,11 @@ void activation_backward(const py::object& name, const py::object& z_obj,
     const auto [rows, cols] = rows_cols(dy);
     py::gil_scoped_release release;
     if (type == FloatType::f32) {
-        backward_impl<float>(act, static_cast<float>(alpha), data_or_null<float>(z),
+        nn::activation_backward<float>(act, static_cast<float>(alpha), data_or_null<float>(z),
                              data_or_null<float>(y), const_data<float>(dy),
                              mutable_data<float>(dx), rows, cols);
     } else {
-        backward_impl<double>(act, alpha, data_or_null<double>(z), data_or_null<double>(y),
+        nn::activation_backward<double>(act, alpha, data_or_null<double>(z), data_or_null<double>(y),
                               const_data<double>(dy), mutable_data<double>(dx), rows, cols);
     }
 }

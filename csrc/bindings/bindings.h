@@ -10,5 +10,8 @@ void bind_activations(pybind11::module_& m);  // activation forward/backward, ve
 void bind_losses(pybind11::module_& m);       // losses and their gradients
 void bind_optimizers(pybind11::module_& m);   // optimizer steps, gradient clipping
 void bind_data(pybind11::module_& m);         // batch gather
-void bind_plan(pybind11::module_& m);         // fused training step of built-in models
+void bind_update(pybind11::module_& m);       // UpdateRule: one optimizer update of many tensors
+void bind_rules(pybind11::module_& m);        // training rules shared by the tape and the plan
+void bind_plan(pybind11::module_& m);         // _core.plan: the fused training step of a model graph
+void bind_plan_nodes(pybind11::module_& pm);  // _core.plan node specs (called by bind_plan)
 }  // namespace pydl::bind

@@ -8,5 +8,7 @@ PYBIND11_MODULE(_core, m) {
     pydl::bind::bind_losses(m);
     pydl::bind::bind_optimizers(m);
     pydl::bind::bind_data(m);
+    pydl::bind::bind_update(m);
+    pydl::bind::bind_rules(m);
     pydl::bind::bind_plan(m);
 }

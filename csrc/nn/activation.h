@@ -53,3 +53,18 @@ void activation_backward_rows(Activation act, T alpha, const T* z, const T* y, c
                               T* dx, std::ptrdiff_t rows, std::ptrdiff_t cols);
 
 }  // namespace pydl::nn
+
+namespace pydl::nn {
+
+// Threaded drivers over `rows` contiguous rows of `cols` values: element-wise
+// activations split over flat element ranges, softmax over rows (activation_driver.cpp).
+// Each value is computed by one thread in a fixed way: bitwise identical at any
+// thread count. Used by `_core.activation_forward/backward` and the fused plan.
+template <class T>
+void activation_forward(Activation act, T alpha, const T* x, T* y, std::ptrdiff_t rows,
+                        std::ptrdiff_t cols);
+template <class T>
+void activation_backward(Activation act, T alpha, const T* z, const T* y, const T* dy, T* dx,
+                         std::ptrdiff_t rows, std::ptrdiff_t cols);
+
+}  // namespace pydl::nn

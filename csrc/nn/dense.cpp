@@ -60,7 +60,7 @@ void dense_backward(const T* x, const T* w, const T* z, const T* y, const T* dy,
         });
         g = dz;
     }
-    gemm::gemm(true, false, in, out, batch, x, in, g, out, dw, out);
+    if (dw) gemm::gemm(true, false, in, out, batch, x, in, g, out, dw, out);
     if (db) column_sums(g, batch, out, db);
     if (dx) gemm::gemm(false, true, batch, in, out, g, out, w, out, dx, in);
 }

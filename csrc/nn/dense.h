@@ -23,7 +23,8 @@ void dense_forward(const T* x, const T* w, const T* b, std::ptrdiff_t batch, std
 // db = column sums of dz, dx = dz . w^T. z may be nullptr unless
 // needs_preactivation(act); y may be nullptr when it is needed neither (linear
 // or needs_preactivation). dz is scratch and may equal dy (for linear it is
-// not written: dy is used directly). dx and db may be nullptr (not computed).
+// not written: dy is used directly). dx, dw and db may be nullptr (not computed:
+// a frozen layer wants no dw).
 template <class T>
 void dense_backward(const T* x, const T* w, const T* z, const T* y, const T* dy,
                     std::ptrdiff_t batch, std::ptrdiff_t in, std::ptrdiff_t out, Activation act,

@@ -94,6 +94,17 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
 
+    def _plan_node(self, call):
+        if self.activity_regularizer is not None:
+            return call.unsupported(f"the activity_regularizer of {self.name!r} takes the tape")
+        if self._core_activation is None:
+            return call.unsupported(f"the activation of {self.name!r} is a custom function")
+        name, alpha = self._core_activation
+        weights = [self.kernel] + ([self.bias] if self.use_bias else [])
+        node = _core.plan.Dense(self.kernel.value, None if self.bias is None else self.bias.value,
+                                name, alpha)
+        return call.native(node, weights)
+
     def _infer(self, x: np.ndarray) -> np.ndarray:
         """``call`` for predict: NumPy in and out, no Tensor, no tape, one core call.
 
@@ -145,6 +156,12 @@ class Activation(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+    def _plan_node(self, call):
+        spec = core_activation(self.activation)
+        if spec is None:
+            return call.unsupported(f"the activation of {self.name!r} is a custom function")
+        return call.native(_core.plan.Activation(*spec))
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
         spec = core_activation(self.activation)
@@ -200,6 +217,20 @@ class Dropout(Layer):
     def _infer(self, x: np.ndarray) -> np.ndarray:
         return x
 
+    def _plan_node(self, call):
+        if self.rate == 0.0 or call.kwargs.get("training") is False:
+            return call.identity()  # draws nothing, even in training
+        if self.noise_shape is not None:
+            # A mask broadcast over some axes: another draw shape per step.
+            return call.unsupported(f"Dropout {self.name!r} has a noise_shape, which takes the tape")
+        return call.native(_core.plan.Dropout(self.rate), draw=self._draw_uniforms,
+                           draw_source=self.generator)
+
+    def _draw_uniforms(self, out: np.ndarray) -> None:
+        """The uniforms of a whole plan call, as its calls on the tape would draw them
+        (NumPy's float32 stream does not depend on how it is chunked)."""
+        self.generator.random(out=out, dtype=np.float32)
+
     def get_config(self) -> dict:
         config = super().get_config()
         config.update({
@@ -227,6 +258,9 @@ class Flatten(Layer):
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(x.shape[0], -1)
+
+    def _plan_node(self, call):
+        return call.native(_core.plan.Reshape([_product(call.input_shapes[0])]))
 
 
 def _product(dims) -> int:

@@ -441,12 +441,32 @@ class Layer:
         they are differentiable.
         """
         out = list(self._losses)
-        for v in self._own_variables():
-            if v.regularizer is not None and (v.trainable and self._trainable):
-                out.append(v.regularizer(v))
+        out.extend(regularizer(v) for v, regularizer in self._own_penalties())
         for layer in self._sublayers():
             out.extend(layer.losses)
         return out
+
+    def _own_penalties(self) -> list:
+        """(variable, regularizer) of this layer's own penalized trainable weights."""
+        return [(v, v.regularizer) for v in self._own_variables()
+                if v.regularizer is not None and (v.trainable and self._trainable)]
+
+    def _penalty_terms(self) -> list:
+        """(variable, regularizer) of every weight penalty, in the order ``losses``
+        computes them (the fused plan adds them in this order too)."""
+        out = self._own_penalties()
+        for layer in self._sublayers():
+            out.extend(layer._penalty_terms())
+        return out
+
+    # -- the fused training plan ----------------------------------------------------------
+    def _plan_node(self, call):
+        """This layer call's native form in the fused training plan (pydl/models/plan):
+        ``call.native(spec, variables)`` with a ``_core.plan`` node spec and the Variables
+        its tensors are, ``call.identity()``, or ``call.unsupported(reason)``. The base
+        layer has none: a model using it trains on the GradientTape. See
+        docs/adding_a_layer.md."""
+        return call.unsupported(f"{type(self).__name__} ({self.name!r}) has no native form")
 
     def _clear_losses(self) -> None:
         object.__setattr__(self, "_losses", [])

@@ -26,8 +26,9 @@ def as_array(arg: str, value) -> np.ndarray:
         array = np.asarray(value)
     except ValueError as exc:  # ragged lists, several arrays of different shapes
         raise TypeError(
-            f"{arg}: expected one array (models here have one input and one output), "
-            f"received a {type(value).__name__} that is not one array ({exc})"
+            f"{arg}: expected an array, received a {type(value).__name__} that is not one "
+            f"array ({exc}); a model with several inputs or outputs takes a list or a dict "
+            "of arrays"
         ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{arg}: expected a numeric array, received dtype {array.dtype}")
@@ -248,8 +249,104 @@ def _outside_classes(y: np.ndarray, classes) -> bool:
     return int(y.view(np.uint64).max()) >= bound
 
 
+
 def _is_builtin(loss) -> bool:
     return type(loss).__module__.startswith("pydl.")
+
+
+class VariableList:
+    """A list of Variables kept by the trainer. Not a Python list on purpose: Layer
+    tracks Variables found in attribute lists as the layer's own, and these are
+    the sublayers' (their penalties would count twice)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items=()):
+        self.items = list(items)
+
+
+class Dataset:
+    """fit / evaluate / predict data, converted once: flat lists of arrays with the
+    structures they came in (``x``, ``y``, ``sample_weight``), and the targets and
+    sample weights per model output (``y_by_output``, ``sw_by_output``; None for an
+    output without targets).
+
+    ``batch(order, start, size)`` gives ``train_step``'s ``data``: views of the rows
+    [start, start + size) when ``order`` is None, else the rows ``order[start:...]``
+    gathered by the core into buffers reused from step to step (a step must be
+    done with them before asking for the next batch).
+    """
+
+    def __init__(self, x_leaves, x_template, y_leaves, y_template, sw_leaves, sw_template,
+                 y_by_output, sw_by_output, x_by_input):
+        self.x_leaves, self.x_template = x_leaves, x_template
+        self.x_by_input = x_by_input  # the inputs in model.inputs order
+        self.y_leaves, self.y_template = y_leaves, y_template
+        self.sw_leaves, self.sw_template = sw_leaves, sw_template
+        self.y_by_output, self.sw_by_output = y_by_output, sw_by_output
+        self.num_samples = int(x_leaves[0].shape[0]) if x_leaves else 0
+        self._all = list(x_leaves) + list(y_leaves) + list(sw_leaves)
+        self._buffers: dict[int, list] = {}
+
+    def require_finite(self) -> None:
+        for name, leaves in (("x", self.x_leaves), ("y", self.y_leaves),
+                             ("sample_weight", self.sw_leaves)):
+            for i, array in enumerate(leaves):
+                require_finite(name if len(leaves) == 1 else f"{name}[{i}]", array)
+
+    def split(self, fraction: float):
+        """Keras' ``validation_split``: the LAST ``fraction``, taken before shuffling."""
+        n = self.num_samples
+        n_train = int(n * (1.0 - fraction))
+        if n_train < 1 or n_train >= n:
+            raise ValueError(
+                f"validation_split={fraction} leaves {n_train} training and {n - n_train} "
+                f"validation samples out of {n}; both need at least 1"
+            )
+        return self._rows(slice(0, n_train)), self._rows(slice(n_train, n))
+
+    def _rows(self, rows) -> "Dataset":
+        def cut(leaves):
+            return [a[rows] for a in leaves]
+        xs, ys, sws = cut(self.x_leaves), cut(self.y_leaves), cut(self.sw_leaves)
+        cut_of = {id(a): b for a, b in zip(self.x_leaves + self.y_leaves + self.sw_leaves,
+                                           xs + ys + sws)}
+
+        def mapped(arrays):
+            return [None if a is None else cut_of[id(a)] for a in arrays]
+        return Dataset(xs, self.x_template, ys, self.y_template, sws, self.sw_template,
+                       mapped(self.y_by_output), mapped(self.sw_by_output),
+                       mapped(self.x_by_input))
+
+    def x_struct(self, start: int, stop: int):
+        from .structures import pack_as
+
+        return pack_as(self.x_template, [a[start:stop] for a in self.x_leaves])
+
+    def batch(self, order, start: int, size: int):
+        from .steps import pack_x_y_sample_weight
+        from .structures import pack_as
+
+        if order is None:
+            stop = min(start + size, self.num_samples)
+            leaves = [a[start:stop] for a in self._all]
+        else:
+            leaves = self._gather(order[start:start + size])
+        nx, ny = len(self.x_leaves), len(self.y_leaves)
+        x = pack_as(self.x_template, leaves[:nx])
+        y = pack_as(self.y_template, leaves[nx:nx + ny]) if ny else None
+        sw = pack_as(self.sw_template, leaves[nx + ny:]) if self.sw_leaves else None
+        return pack_x_y_sample_weight(x, y, sw)
+
+    def _gather(self, indices: np.ndarray) -> list:
+        size = indices.shape[0]
+        buffers = self._buffers.get(size)
+        if buffers is None:
+            buffers = [np.empty((size,) + a.shape[1:], a.dtype) for a in self._all]
+            self._buffers[size] = buffers
+        for src, out in zip(self._all, buffers):
+            _core.gather_rows(src, indices, out)
+        return buffers
 
 
 class InputsMixin:
@@ -258,35 +355,20 @@ class InputsMixin:
     def _input_dtype(self):
         return self._weights_dtype() if self.built else np.dtype(self._model_dtype())
 
+    def _symbolic_inputs(self):
+        """The model's flat input tensors when it has a graph (Functional), else None."""
+        inputs = self.__dict__.get("_inputs_flat") or None
+        if inputs is None:
+            inputs = getattr(type(self), "inputs", None) and getattr(self, "inputs", None)
+        return list(inputs) if inputs else None
+
     def _ensure_built(self, x: np.ndarray) -> None:
         if not self.built:
             self.build((None,) + x.shape[1:])
             self.built = True  # a user's build() need not say so (Keras 3 sets it too)
 
-    def _output_shape_for(self, x: np.ndarray) -> tuple:
-        """The model's output shape: declared (Sequential) or seen on one sample, cached."""
-        shape = getattr(self, "output_shape", None)
-        if shape is not None:
-            return tuple(shape)
-        key = x.shape[1:]
-        cached = getattr(self, "_seen_output_shape", None)
-        if cached is None or cached[0] != key:
-            cached = (key, (None,) + self._predict_step(x[:1]).shape[1:])
-            self._seen_output_shape = cached
-        return cached[1]
-
-    def _prepare_inputs(self, arg: str, x) -> np.ndarray:
-        """Checks ``x``, builds the model on its shape if needed, converts it once."""
-        x = as_array(arg, x)
-        if x.ndim == 0:
-            raise ValueError(f"{arg}: expected an array with a batch dimension, received a scalar")
-        self._ensure_built(x)
-        self._check_input_shape(arg, x)
-        return np.ascontiguousarray(x, dtype=self._input_dtype())
-
-    def _check_input_shape(self, arg: str, x: np.ndarray) -> None:
-        expected = self._build_input_shape
-        if expected is None or expected[1:] == x.shape[1:]:
+    def _check_input_shape(self, arg: str, x: np.ndarray, expected) -> None:
+        if expected is None or tuple(expected[1:]) == x.shape[1:]:
             return
         if len(expected) != x.ndim or any(e is not None and e != d
                                           for e, d in zip(expected[1:], x.shape[1:])):
@@ -295,29 +377,155 @@ class InputsMixin:
                 f"{tuple(expected)}, received an array of shape {x.shape}"
             )
 
-    def _prepare_xy(self, x, y, sample_weight, class_weight, names=("x", "y", "sample_weight")):
-        x_name, y_name, sw_name = names
-        if y is None:
-            raise ValueError(f"{y_name}: expected targets, received None "
-                             "(generators and datasets without targets are not supported)")
-        x = self._prepare_inputs(x_name, x)
-        integer = _wants_integer_targets(self._loss_fn)
-        y = as_targets(y_name, y, self._input_dtype(), integer)
-        n = check_same_length(x, y, x_name, y_name)
-        y = self._match_target_shape(y_name, y, x, integer)
-        if getattr(self._loss_fn, "kind", None) == "categorical_crossentropy":
-            require_distribution_rows(y_name, y, "categorical_crossentropy")
-        if self._metrics is None:
-            self._build_metrics(y, self._output_shape_for(x))
-        sw = as_sample_weight(sw_name, sample_weight, n, self._input_dtype())
-        if class_weight is not None:
-            cw = class_weight_to_sample_weight(class_weight, y, self._input_dtype())
-            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
-        return x, y, sw
+    def _convert_input(self, arg: str, value, dtype, expected) -> np.ndarray:
+        x = as_array(arg, value)
+        if x.ndim == 0:
+            raise ValueError(f"{arg}: expected an array with a batch dimension, received a scalar")
+        self._check_input_shape(arg, x, expected)
+        if dtype.kind in "iu" and x.dtype.kind in "iub":
+            return np.ascontiguousarray(x, dtype=dtype)
+        return np.ascontiguousarray(x, dtype=dtype if dtype.kind == "f" else self._input_dtype())
 
-    def _match_target_shape(self, arg: str, y: np.ndarray, x: np.ndarray, integer: bool):
+    def _prepare_x(self, x):
+        """(leaves, template, leaves in model input order) of the inputs, converted, the
+        model built on them. `template` is x's structure (None for one array); leaves
+        are in its flatten order (dicts by sorted key)."""
+        from .structures import flatten, is_nested
+
+        if x is None:
+            raise ValueError("x: expected input data, received None")
+        symbolic = self._symbolic_inputs()
+        if symbolic is not None:
+            names = [getattr(t, "name", None) for t in symbolic]
+            if isinstance(x, dict):
+                unknown = [k for k in x if k not in names]
+                if unknown:
+                    raise ValueError(f"x: the keys {unknown} name no input of the model "
+                                     f"{self.name!r}; its inputs are {names}")
+                missing = [n for n in names if n not in x]
+                if missing:
+                    raise ValueError(f"x: missing data for the inputs {missing} of the model "
+                                     f"{self.name!r}")
+                values = [x[n] for n in names]
+            else:
+                values = flatten(x) if is_nested(x) else [x]
+                if len(values) != len(symbolic):
+                    raise ValueError(f"x: the model {self.name!r} has {len(symbolic)} inputs "
+                                     f"({names}), received {len(values)} arrays")
+            ordered = []
+            for i, (value, tensor) in enumerate(zip(values, symbolic)):
+                arg = "x" if len(values) == 1 else f"x[{names[i]!r}]"
+                ordered.append(self._convert_input(arg, value, np.dtype(tensor.dtype),
+                                                   tuple(tensor.shape)))
+            if isinstance(x, dict):
+                by_name = dict(zip(names, ordered))
+                template = {n: None for n in sorted(names)}
+                return [by_name[n] for n in sorted(names)], template, ordered
+            template = x if is_nested(x) else None
+            return ordered, template, ordered
+        if is_nested(x):
+            leaves = [self._convert_input(f"x[{i}]", v, self._input_dtype(), None)
+                      for i, v in enumerate(flatten(x))]
+            return leaves, x, leaves
+        array = as_array("x", x)
+        if array.ndim == 0:
+            raise ValueError("x: expected an array with a batch dimension, received a scalar")
+        self._ensure_built(array)
+        leaves = [self._convert_input("x", array, self._input_dtype(),
+                                      getattr(self, "_build_input_shape", None))]
+        return leaves, None, leaves
+
+    def _output_shapes(self, x_struct) -> list:
+        """The flat output shapes: from the graph when there is one, else seen on one
+        sample (cached per input shape)."""
+        from .structures import flatten
+
+        outputs = getattr(self, "outputs", None) if hasattr(type(self), "outputs") else None
+        if outputs:
+            return [tuple(t.shape) for t in outputs]
+        shape = getattr(self, "output_shape", None)
+        if shape is not None and not isinstance(shape, list):
+            return [tuple(shape)]
+        key = tuple(tuple(a.shape[1:]) for a in flatten(x_struct))
+        cached = self.__dict__.get("_seen_output_shapes")
+        if cached is None or cached[0] != key:
+            from .structures import map_structure
+
+            sample = map_structure(lambda a: a[:1], x_struct)
+            outs = flatten(self._predict_batch(sample))
+            cached = (key, [(None,) + np.shape(o)[1:] for o in outs])
+            object.__setattr__(self, "_seen_output_shapes", cached)
+        return cached[1]
+
+    def _prepare_data(self, x, y, sample_weight, class_weight, targets=True) -> Dataset:
+        """Checks and converts fit / evaluate / predict data once (see Dataset)."""
+        from .structures import is_nested, pack_as
+
+        x_leaves, x_template, x_ordered = self._prepare_x(x)
+        n = check_same_lengths("x", x_leaves)
+        reference = x_leaves[0] if x_leaves else None
+        if not targets or y is None:
+            if targets and (class_weight is not None or sample_weight is not None):
+                raise ValueError("y: expected targets with sample_weight or class_weight, "
+                                 "received None")
+            if targets and not {"train_step", "test_step"} & self._overridden_steps():
+                raise ValueError("y: expected targets, received None (only a model that "
+                                 "overrides train_step / test_step may train without them)")
+            return Dataset(x_leaves, x_template, [], None, [], None, [], [], x_ordered)
+        sample = pack_as(x_template, [a[:1] for a in x_leaves]) if x_template is not None \
+            else x_leaves[0][:1]
+        names = self._known_output_names()
+        if names is None:
+            names = self._output_names_for(self._predict_batch(sample))
+        if self.compiled and self._compile_loss is None and self._compile_args[0] is not None:
+            self._build_compile_state(names)
+        out_shapes = self._output_shapes(sample)
+        loss_fns = self._compile_loss.fns if self._compile_loss is not None else \
+            [None] * len(names)
+        y_out = []
+        for i, (value, shape, loss) in enumerate(zip(self._flat_by_outputs("y", y, names),
+                                                     out_shapes, loss_fns)):
+            if value is None:
+                y_out.append(None)
+                continue
+            arg = "y" if len(names) == 1 else f"y[{names[i]!r}]"
+            integer = _wants_integer_targets(loss)
+            target = as_targets(arg, value, self._input_dtype(), integer)
+            target = self._match_target_shape(arg, target, shape, integer, loss)
+            if getattr(loss, "kind", None) == "categorical_crossentropy":
+                require_distribution_rows(arg, target, "categorical_crossentropy")
+            y_out.append(target)
+        y_template, y_leaves = _template_like(y, names, y_out)
+        check_same_lengths("y", y_leaves, reference)
+        sw_out, converted = [], {}
+        for i, value in enumerate(self._flat_sample_weights(sample_weight, names)):
+            if value is None or y_out[i] is None:
+                sw_out.append(None)
+                continue
+            if id(value) not in converted:
+                arg = "sample_weight" if not isinstance(sample_weight, (dict, list, tuple)) \
+                    else f"sample_weight[{names[i]!r}]"
+                converted[id(value)] = as_sample_weight(arg, value, n, self._input_dtype())
+            sw_out.append(converted[id(value)])
+        if class_weight is not None:
+            if len(names) > 1:
+                raise ValueError("class_weight: only supported for models with one output; "
+                                 "pass sample_weight per output instead")
+            cw = class_weight_to_sample_weight(class_weight, y_out[0], self._input_dtype())
+            sw_out = [cw if sw_out[0] is None else np.ascontiguousarray(sw_out[0] * cw)]
+            sample_weight = sw_out[0]
+        if all(w is None for w in sw_out):
+            sw_template, sw_leaves = None, []
+        elif is_nested(sample_weight):
+            sw_template, sw_leaves = _template_like(sample_weight, names, sw_out)
+        else:
+            sw_template, sw_leaves = None, [next(w for w in sw_out if w is not None)]
+        return Dataset(x_leaves, x_template, y_leaves, y_template, sw_leaves, sw_template,
+                       y_out, sw_out, x_ordered)
+
+    def _match_target_shape(self, arg: str, y: np.ndarray, out, integer: bool, loss):
         """Keras' rank fixes: (n, 1) class indices -> (n,); (n,) targets of a (n, 1) output -> (n, 1)."""
-        out = self._output_shape_for(x)
+        out = tuple(out)
         if integer:
             if y.ndim == len(out) and y.shape[-1] == 1:
                 y = y.reshape(y.shape[:-1])
@@ -334,7 +542,7 @@ class InputsMixin:
             return y
         if y.ndim == len(out) - 1 and out[-1] == 1:
             y = y.reshape(y.shape + (1,))
-        if _is_builtin(self._loss_fn) and y.shape[1:] != tuple(out[1:]):
+        if _is_builtin(loss) and y.shape[1:] != tuple(out[1:]):
             hint = ""
             if y.ndim == 1 and len(out) == 2:
                 hint = (" (integer labels? use loss='sparse_categorical_crossentropy' or "
@@ -345,7 +553,7 @@ class InputsMixin:
             )
         return y
 
-    def _unpack_validation_data(self, validation_data):
+    def _validation_data(self, validation_data) -> Dataset:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "validation_data: expected a tuple (x_val, y_val) or (x_val, y_val, "
@@ -355,6 +563,37 @@ class InputsMixin:
             )
         x_val, y_val = validation_data[0], validation_data[1]
         sw_val = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare_xy(x_val, y_val, sw_val, None,
-                                names=("validation_data[0]", "validation_data[1]",
-                                       "validation_data[2]"))
+        try:
+            return self._prepare_data(x_val, y_val, sw_val, None)
+        except ValueError as exc:
+            raise ValueError(f"validation_data: {exc}") from None
+
+
+def _template_like(value, names: list, per_output: list):
+    """(template, leaves): `value`'s structure (a dict by output name, a list, or one
+    array) holding the converted per-output arrays, leaves in its flatten order."""
+    present = [(name, a) for name, a in zip(names, per_output) if a is not None]
+    if isinstance(value, dict):
+        by_name = dict(present)
+        template = {k: None for k in sorted(by_name)}
+        return template, [by_name[k] for k in sorted(by_name)]
+    leaves = [a for _, a in present]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        return ([None] * len(leaves) if isinstance(value, list) else (None,) * len(leaves)), leaves
+    return None, leaves
+
+
+def check_same_lengths(arg: str, arrays: list, reference=None) -> int:
+    """The common number of samples of `arrays` (and of `reference`, x's first array):
+    ValueError naming both when they differ."""
+    for i, a in enumerate(arrays):
+        if reference is None:
+            reference = a
+            continue
+        if a.shape[0] != reference.shape[0]:
+            name = arg if len(arrays) == 1 else f"{arg}[{i}]"
+            raise ValueError(
+                f"x and {arg} must have the same number of samples, received x with "
+                f"{reference.shape[0]} samples (shape {reference.shape}) and {name} with "
+                f"{a.shape[0]} samples (shape {a.shape})")
+    return 0 if reference is None else int(reference.shape[0])

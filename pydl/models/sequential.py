@@ -164,8 +164,6 @@ class Sequential(Model):
         self._data_dtype = None
         self._symbolic = None
         object.__setattr__(self, "_graph_cache", None)
-        # A compiled training plan describes the old stack of layers.
-        self._train_step = self._tape_train_step
 
     def _build_from_declared_input(self) -> None:
         if self._input_layer is not None and self._layers:
@@ -237,10 +235,15 @@ class Sequential(Model):
     def _input_dtype(self):
         return self._data_dtype if self.built else super()._input_dtype()
 
-    def _predict_step(self, x):
+    @property
+    def output_names(self) -> list:
+        """The name of the one output: its last layer's (Keras 3)."""
+        return [self._layers[-1].name] if self._layers else []
+
+    def _predict_batch(self, x):
         chain = self._inference_chain
-        if chain is None:
-            return super()._predict_step(x)
+        if chain is None or not isinstance(x, np.ndarray):
+            return super()._predict_batch(x)
         for infer in chain:
             x = infer(x)
         return x

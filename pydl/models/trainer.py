@@ -1,11 +1,19 @@
 """compile / fit / evaluate / predict and the *_on_batch calls (Keras 3 semantics).
 
-The loop converts data once at the boundary (data.py), then per epoch: a
-permutation from pydl's seeded generator, batches gathered by the core into
-reused buffers, one ``_train_step(x, y, sample_weight) -> (loss, y_pred)`` per
-batch, metrics, callbacks, progress bar. ``_train_step`` is the single seam a
-fused core plan takes over (see ``register_train_step_factory``) for models made
-only of built-in layers; everything else runs the GradientTape step below.
+Data is converted once at the boundary (data.py): every input, target and sample
+weight becomes a flat list of arrays in the model's input / output order. Then
+one epoch loop (``_run_epoch``) drives a *runner* that executes training steps:
+
+- ``TapeRunner`` calls ``train_step`` once per batch (the default one of
+  steps.py, or the model's own override) on the GradientTape;
+- ``PlanRunner`` (pydl/models/plan/) runs whole executions of steps in one
+  fused core call, for a model of built-in layers with built-in loss and
+  optimizer, and updates the same trackers and metrics ``train_step`` would.
+
+The loop owns everything around the steps: shuffling, callbacks, progress bar,
+``stop_training``, validation. ``steps_per_execution`` steps run between two
+batch callbacks; when nothing watches single steps, a runner may run as many
+as it likes at once (nothing can tell the difference).
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ import numpy as np
 from .. import _random
 from .. import callbacks as callbacks_module
 from ..layers import layer as layer_module
-from . import data
-from .compiled import CompiledState, VariableList
+from . import data, structures
+from .compile_utils import LossTracker  # noqa: F401  (re-exported for plan accounting)
+from .compiled import CompiledState
 from .progbar import Progbar
+from .steps import StepsMixin, pack_x_y_sample_weight
 
 _DEFAULT_BATCH_SIZE = 32
 
@@ -38,94 +48,104 @@ def _check_verbose(verbose) -> int:
 _set_internal = object.__setattr__
 
 
-def _scalar(value) -> float:
-    return float(np.asarray(value))
-
-
 def _overrides(callback, hook: str) -> bool:
     """Whether a callback defines ``hook`` itself (else calling it per batch is waste)."""
     for klass in type(callback).__mro__:
         if hook in vars(klass):
-            return not (klass.__module__ == "pydl.callbacks" and klass.__name__ == "Callback")
+            return not (klass.__module__.startswith("pydl.callbacks")
+                        and klass.__name__ == "Callback")
     return False
 
 
-# Functions ``factory(model) -> step or None`` tried in order when training starts;
-# the first step returned replaces the GradientTape step (a fused core plan for
-# models made only of built-in layers registers itself here). A step is
-# ``step(x, y, sample_weight) -> (loss: float, y_pred: np.ndarray)``, and must
-# update the model's Variables and optimizer state in place. A step may carry
-# ``training_state = (penalties: bool, VariableList of the trainable weights)``
-# when it knows them for the model as it is now; else the trainer works them out.
-_TRAIN_STEP_FACTORIES = []
+def _pythonify(logs: dict) -> dict:
+    """Logs as Python floats where they are numbers (Keras' _pythonify_logs, flattening
+    nested dicts)."""
+    out = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            out.update(_pythonify(value))
+            continue
+        try:
+            out[key] = float(np.asarray(value)) if np.ndim(value) == 0 else value
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
 
 
-def register_train_step_factory(factory) -> None:
-    """Adds ``factory(model) -> step or None`` to those tried at the start of training."""
-    _TRAIN_STEP_FACTORIES.append(factory)
+# Functions ``factory(model, training_data, batch_size) -> runner or None`` tried in
+# order when fit starts; the first runner returned replaces the tape (the fused plan
+# registers itself here, so this module imports nothing of it).
+_RUNNER_FACTORIES = []
 
 
-class Trainer(CompiledState, data.InputsMixin):
+def register_runner_factory(factory) -> None:
+    """Adds ``factory(model, training_data, batch_size) -> runner or None``."""
+    if factory not in _RUNNER_FACTORIES:
+        _RUNNER_FACTORIES.append(factory)
+
+
+class TapeRunner:
+    """Runs ``train_step`` (the default or the model's override) batch by batch."""
+
+    def __init__(self, model, training_data):
+        self.model = model
+        self.data = training_data
+
+    def steps_per_call(self, steps: int, batch: int, observed: bool) -> int:
+        return self.model.steps_per_execution if observed else steps
+
+    def run(self, order, batch_size: int, step: int, count: int):
+        """Runs steps [step, step + count); returns the last step's logs."""
+        model, logs = self.model, None
+        for k in range(step, step + count):
+            batch = self.data.batch(order, k * batch_size, batch_size)
+            logs = model.train_step(batch)
+            if model.stop_training:
+                break
+        return logs
+
+
+class Trainer(CompiledState, StepsMixin, data.InputsMixin):
     """The training API of ``pydl.Model``."""
 
+    def _overridden_steps(self) -> set:
+        """Names of the step methods this model's class overrides (steps.py)."""
+        cls = type(self)
+        cached = cls.__dict__.get("_pydl_overridden_steps")
+        if cached is None:
+            cached = frozenset(name for name in StepsMixin._STEP_METHODS
+                               if getattr(cls, name) is not getattr(StepsMixin, name))
+            cls._pydl_overridden_steps = cached
+        return cached
+
     def _begin_evaluation(self) -> None:
-        """Whether steps must add ``self.losses``: known once per call, because walking
-        the layers for their penalties costs more than a small step."""
+        """Whether compute_loss must add ``self.losses``: known once per call, because
+        walking the layers for their penalties costs more than a small step."""
         _set_internal(self, "_step_penalties", layer_module._add_loss_used[0] or any(
             getattr(v, "regularizer", None) is not None for v in self.weights))
 
     def _begin_training(self) -> None:
-        """What every training step needs, once per fit / train_on_batch call: the
-        variables, the penalty flag, and the step itself (tape, or a registered plan)."""
-        step = None
-        for factory in _TRAIN_STEP_FACTORIES:
-            step = factory(self)
-            if step is not None:
-                break
-        # A step may know both already (a cached plan step: the model is unchanged).
-        state = getattr(step, "training_state", None)
-        if state is None:
-            self._begin_evaluation()
-            _set_internal(self, "_step_variables", VariableList(self.trainable_weights))
-        else:
-            _set_internal(self, "_step_penalties", state[0])
-            _set_internal(self, "_step_variables", state[1])
-        _set_internal(self, "_train_step", step or self._tape_train_step)
+        self._begin_evaluation()
+        _set_internal(self, "_step_variables", data.VariableList(self.trainable_weights))
 
-    def _loss_value(self, y, y_pred, sample_weight, penalties=True):
-        """The compiled loss (times loss_weights) plus the regularization penalties."""
-        from .. import ops
+    def _training_runner(self, training_data, batch_size: int):
+        """The runner of this fit: the fused plan when one takes the model, else the tape."""
+        if not self._overridden_steps():
+            for factory in _RUNNER_FACTORIES:
+                runner = factory(self, training_data, batch_size)
+                if runner is not None:
+                    return runner
+        return TapeRunner(self, training_data)
 
-        if sample_weight is None:
-            loss = self._loss_fn(y, y_pred)
-        else:
-            loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
-        if self._loss_weight != 1.0:
-            loss = ops.multiply(loss, self._loss_weight)
-        if penalties:
-            for penalty in self.losses:
-                loss = ops.add(loss, penalty)
-        return loss
-
-    def _tape_train_step(self, x, y, sample_weight):
-        """Forward with training=True under a tape, loss, gradients, one update."""
-        from ..tape import GradientTape
-
-        variables = self._step_variables.items
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self._loss_value(y, y_pred, sample_weight, self._step_penalties)
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return _scalar(loss), np.asarray(y_pred)
-
-    def _test_step(self, x, y, sample_weight):
-        y_pred = self(x, training=False)
-        loss = self._loss_value(y, y_pred, sample_weight, self._step_penalties)
-        return _scalar(loss), np.asarray(y_pred)
-
-    def _predict_step(self, x):
-        return np.asarray(self(x, training=False))
+    def _require_trainable_setup(self, what: str) -> None:
+        """fit / train_on_batch need a loss unless train_step (or compute_loss) is the
+        model's own (Keras 3 lets such a model compile with an optimizer alone)."""
+        self._require_compiled(what)
+        if self._compile_args[0] is None and not (
+                {"train_step", "compute_loss"} & self._overridden_steps()) \
+                and not self.losses:
+            raise ValueError(f"{what}: no loss to compute; provide a `loss` argument in "
+                             "compile(), or override train_step")
 
     # -- fit -----------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -135,7 +155,10 @@ class Trainer(CompiledState, data.InputsMixin):
         """Trains for ``epochs`` passes over ``(x, y)`` in mini-batches; returns ``History``.
 
         Args:
-            x, y: NumPy arrays with the same number of samples.
+            x: inputs: an array, or a list / dict (by input name) of arrays for a
+                model with several inputs.
+            y: targets: an array, or a list / dict (by output name) of arrays for a
+                model with several outputs (None for a train_step that needs none).
             batch_size: samples per step (default 32).
             epochs: index of the last epoch (training runs ``initial_epoch..epochs-1``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" = 1.
@@ -144,8 +167,8 @@ class Trainer(CompiledState, data.InputsMixin):
                 before shuffling) held out for validation.
             validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``.
             shuffle: reshuffle the samples before each epoch.
-            class_weight: ``{class index: weight}`` applied to the loss.
-            sample_weight: one weight per sample, applied to the loss.
+            class_weight: ``{class index: weight}`` applied to the loss (one output).
+            sample_weight: one weight per sample (or a list / dict per output).
             initial_epoch: epoch to start at (to resume a previous run).
             steps_per_epoch: batches per epoch (at most one pass), default all.
             validation_steps: at most this many validation batches (default all).
@@ -155,7 +178,7 @@ class Trainer(CompiledState, data.InputsMixin):
             check_finite: refuse NaN or inf in x, y and sample_weight before
                 training starts (one pass over the data); False skips the check.
         """
-        self._require_compiled("fit")
+        self._require_trainable_setup("fit")
         verbose = _check_verbose(verbose)
         batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True)
         batch_size = batch_size or _DEFAULT_BATCH_SIZE
@@ -168,17 +191,15 @@ class Trainer(CompiledState, data.InputsMixin):
             "validation_batch_size", validation_batch_size, allow_none=True) or batch_size
         should_validate = self._validation_epochs(validation_freq)
 
-        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight)
+        train = self._prepare_data(x, y, sample_weight, class_weight)
         if check_finite:
-            for name, array in (("x", x), ("y", y), ("sample_weight", sw)):
-                if array is not None:
-                    data.require_finite(name, array)
+            train.require_finite()
         val = None
         if validation_data is not None:
-            val = self._unpack_validation_data(validation_data)
+            val = self._validation_data(validation_data)
         elif validation_split:
-            (x, y, sw), val = data.split_validation((x, y, sw), validation_split)
-        n = x.shape[0]
+            train, val = train.split(validation_split)
+        n = train.num_samples
         if n == 0:
             raise ValueError("x: expected at least one sample, received an empty array")
         steps = math.ceil(n / batch_size)
@@ -197,9 +218,7 @@ class Trainer(CompiledState, data.InputsMixin):
         generator = _random.generator()
         _set_internal(self, "stop_training", False)
         self._begin_training()
-        # A fused plan runs a whole epoch's steps itself; else one step per batch here.
-        run_epoch = getattr(self._train_step, "run_epoch", None) or \
-            self._epoch_runner(data.BatchGatherer(x, y, sw) if shuffle else None)
+        runner = self._training_runner(train, batch_size)
         logs = {}
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -209,11 +228,11 @@ class Trainer(CompiledState, data.InputsMixin):
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose=verbose) if verbose else None
             order = generator.permutation(n) if shuffle else None
-            step = run_epoch(x, y, sw, order, batch_size, steps, callback_list, batch_hooks,
-                             progbar)
-            logs = self._logs()
+            step, last_logs = self._run_epoch(runner, order, batch_size, steps, callback_list,
+                                              batch_hooks, progbar)
+            logs = self._epoch_logs(last_logs)
             if val is not None and should_validate(epoch + 1):
-                val_logs = self._run_evaluation(*val, batch_size=validation_batch_size,
+                val_logs = self._run_evaluation(val, batch_size=validation_batch_size,
                                                 callback_list=callback_list,
                                                 max_steps=validation_steps)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -225,34 +244,39 @@ class Trainer(CompiledState, data.InputsMixin):
         callback_list.on_train_end(logs=logs)
         return self.history
 
-    def _epoch_runner(self, gatherer):
-        """``run(x, y, sw, order, batch_size, steps, callbacks, batch_hooks, progbar)``:
-        one epoch of ``_train_step`` calls; returns the index of the last step run."""
+    def _run_epoch(self, runner, order, batch_size: int, steps: int, callback_list,
+                   batch_hooks: bool, progbar):
+        """One epoch of ``steps`` steps in executions; returns (index of the last step run,
+        the logs the last step returned or None)."""
+        # A progress bar redrawn during the epoch (verbose=1 on a terminal) watches steps.
+        drawn = progbar is not None and getattr(progbar, "_dynamic", True)
+        observed = batch_hooks or drawn or self.stop_training
+        per_call = max(1, runner.steps_per_call(steps, batch_size, observed))
+        step, logs = 0, None
+        while step < steps:
+            count = min(per_call, steps - step)
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step)
+            logs = runner.run(order, batch_size, step, count)
+            step += count
+            if batch_hooks:
+                callback_list.on_train_batch_end(step - 1, logs=self._batch_logs(logs))
+            if progbar is not None and progbar.due():
+                progbar.update(step, self._batch_logs(logs))
+            if self.stop_training:
+                break
+        return step - 1, logs
 
-        def run(x, y, sw, order, batch_size, steps, callback_list, batch_hooks, progbar):
-            n = x.shape[0]
-            step = -1
-            for step in range(steps):
-                if batch_hooks:
-                    callback_list.on_train_batch_begin(step)
-                start = step * batch_size
-                stop = min(start + batch_size, n)
-                if order is None:
-                    xb, yb = x[start:stop], y[start:stop]
-                    swb = None if sw is None else sw[start:stop]
-                else:
-                    xb, yb, swb = gatherer.gather(order[start:stop])
-                loss, y_pred = self._train_step(xb, yb, swb)
-                self._update_metrics(loss, yb, y_pred, swb)
-                if batch_hooks:
-                    callback_list.on_train_batch_end(step, logs=self._logs())
-                if progbar is not None and progbar.due():
-                    progbar.update(step + 1, self._logs())
-                if self.stop_training:
-                    break
-            return step
+    def _batch_logs(self, logs) -> dict:
+        return _pythonify(logs if logs is not None else self.get_metrics_result())
 
-        return run
+    def _epoch_logs(self, logs) -> dict:
+        """Keras' _get_metrics_result_or_logs: the metrics' results, unless the step
+        returned logs of other names."""
+        results = self.get_metrics_result()
+        if logs is None or set(_pythonify(logs)) == set(_pythonify(results)):
+            return _pythonify(results)
+        return _pythonify(logs)
 
     @staticmethod
     def _check_validation_split(split, validation_data) -> float:
@@ -306,13 +330,13 @@ class Trainer(CompiledState, data.InputsMixin):
         self._require_compiled("evaluate")
         verbose = _check_verbose(verbose)
         batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True)
-        x, y, sw = self._prepare_xy(x, y, sample_weight, None)
-        if x.shape[0] == 0:
+        evaluation = self._prepare_data(x, y, sample_weight, None)
+        if evaluation.num_samples == 0:
             raise ValueError("x: expected at least one sample, received an empty array")
-        callback_list = self._callback_list(callbacks, verbose, 1,
-                                            math.ceil(x.shape[0] / (batch_size or 32)),
-                                            add_history=False)
-        logs = self._run_evaluation(x, y, sw, batch_size=batch_size or _DEFAULT_BATCH_SIZE,
+        callback_list = self._callback_list(
+            callbacks, verbose, 1, math.ceil(evaluation.num_samples / (batch_size or 32)),
+            add_history=False)
+        logs = self._run_evaluation(evaluation, batch_size=batch_size or _DEFAULT_BATCH_SIZE,
                                     callback_list=callback_list, verbose=verbose,
                                     max_steps=steps)
         return self._format_results(logs, return_dict)
@@ -320,11 +344,11 @@ class Trainer(CompiledState, data.InputsMixin):
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _run_evaluation(self, x, y, sw, batch_size, callback_list, verbose=0, max_steps=None):
-        n = x.shape[0]
+    def _run_evaluation(self, evaluation, batch_size, callback_list, verbose=0, max_steps=None):
+        n = evaluation.num_samples
         steps = math.ceil(n / batch_size)
         if max_steps is not None:
             steps = min(steps, data.check_positive_int("steps", max_steps))
@@ -334,19 +358,16 @@ class Trainer(CompiledState, data.InputsMixin):
         self.reset_metrics()
         self._begin_evaluation()
         callback_list.on_test_begin()
+        logs = None
         for step in range(steps):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            start, stop = step * batch_size, min(n, (step + 1) * batch_size)
-            yb = y[start:stop]
-            swb = None if sw is None else sw[start:stop]
-            loss, y_pred = self._test_step(x[start:stop], yb, swb)
-            self._update_metrics(loss, yb, y_pred, swb)
+            logs = self.test_step(evaluation.batch(None, step * batch_size, batch_size))
             if batch_hooks:
-                callback_list.on_test_batch_end(step, logs=self._logs())
+                callback_list.on_test_batch_end(step, logs=self._batch_logs(logs))
             if progbar is not None and progbar.due():
-                progbar.update(step + 1, self._logs())
-        logs = self._logs()
+                progbar.update(step + 1, self._batch_logs(logs))
+        logs = self._epoch_logs(logs)
         callback_list.on_test_end(logs=logs)
         if progbar is not None:
             progbar.update(steps, logs, finalize=True)
@@ -354,62 +375,82 @@ class Trainer(CompiledState, data.InputsMixin):
 
     # -- predict ---------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs on ``x``, batch by batch, as one NumPy array."""
+        """The model's outputs on ``x``, batch by batch: an array, or a list / dict of
+        arrays for a model with several outputs."""
         verbose = _check_verbose(verbose)
         batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True) \
             or _DEFAULT_BATCH_SIZE
-        x = self._prepare_inputs("x", x)
-        n = x.shape[0]
+        inputs = self._prepare_data(x, None, None, None, targets=False)
+        n = inputs.num_samples
+        if n == 0:
+            raise ValueError("x: expected at least one sample, received an empty array")
         num_steps = math.ceil(n / batch_size)
         if steps is not None:
             num_steps = min(num_steps, data.check_positive_int("steps", steps))
-        if n == 0:
-            raise ValueError("x: expected at least one sample, received an empty array")
-        if num_steps == 1 and not verbose and callbacks is None:
-            return self._predict_step(x if n <= batch_size else x[:batch_size])
+        custom = "predict_step" in self._overridden_steps()
+        if num_steps == 1 and not verbose and callbacks is None and not custom:
+            return self._predict_batch(inputs.x_struct(0, min(n, batch_size)))
         callback_list = self._callback_list(callbacks, verbose, 1, num_steps, add_history=False)
         progbar = Progbar(num_steps, verbose=verbose) if verbose else None
         callback_list.on_predict_begin()
         rows = min(n, num_steps * batch_size)
-        result = None  # allocated once the first batch shows the output shape
+        results, structure = None, None
         for step in range(num_steps):
             callback_list.on_predict_batch_begin(step)
             start = step * batch_size
-            batch = self._predict_step(x[start:start + batch_size])
-            if result is None:
-                result = batch if num_steps == 1 else \
-                    np.empty((rows,) + batch.shape[1:], dtype=batch.dtype)
+            stop = min(start + batch_size, n)
+            if custom:
+                outputs = self.predict_step(pack_x_y_sample_weight(inputs.x_struct(start, stop)))
+            else:
+                outputs = self._predict_batch(inputs.x_struct(start, stop))
+            flat = [np.asarray(o) for o in structures.flatten(outputs)]
+            if results is None:
+                structure = outputs
+                results = [f if num_steps == 1 else np.empty((rows,) + f.shape[1:], f.dtype)
+                           for f in flat]
             if num_steps > 1:
-                result[start:start + batch.shape[0]] = batch
-            callback_list.on_predict_batch_end(step, logs={"outputs": batch})
+                for r, f in zip(results, flat):
+                    r[start:start + f.shape[0]] = f
+            callback_list.on_predict_batch_end(step, logs={"outputs": outputs})
             if progbar is not None and progbar.due():
                 progbar.update(step + 1)
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.update(num_steps, finalize=True)
-        return result
+        if not structures.is_nested(structure):
+            return results[0]
+        return structures.pack_as(structure, results)
+
+    def _predict_batch(self, x):
+        """The outputs of one batch (arrays), without the tape."""
+        outputs = self(x, training=False)
+        return structures.map_structure(np.asarray, outputs)
 
     # -- one batch -------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One training step on this batch; running loss/metrics as Keras 3 (not reset)."""
-        self._require_compiled("train_on_batch")
-        x, y, sw = self._prepare_xy(x, y, sample_weight, class_weight)
+        self._require_trainable_setup("train_on_batch")
+        batch = self._prepare_data(x, y, sample_weight, class_weight)
         self._begin_training()
-        loss, y_pred = self._train_step(x, y, sw)
-        self._update_metrics(loss, y, y_pred, sw)
-        return self._format_results(self._logs(), return_dict)
+        runner = self._training_runner(batch, batch.num_samples)
+        logs = runner.run(None, batch.num_samples, 0, 1)
+        return self._format_results(self._epoch_logs(logs), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics of this batch (metrics reset first)."""
         self._require_compiled("test_on_batch")
-        x, y, sw = self._prepare_xy(x, y, sample_weight, None)
+        batch = self._prepare_data(x, y, sample_weight, None)
         self.reset_metrics()
         self._begin_evaluation()
-        loss, y_pred = self._test_step(x, y, sw)
-        self._update_metrics(loss, y, y_pred, sw)
-        return self._format_results(self._logs(), return_dict)
+        logs = self.test_step(batch.batch(None, 0, batch.num_samples))
+        return self._format_results(self._epoch_logs(logs), return_dict)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch, as a NumPy array."""
-        return self._predict_step(self._prepare_inputs("x", x))
+        """The outputs for one batch, as a NumPy array (or a list / dict of them)."""
+        inputs = self._prepare_data(x, None, None, None, targets=False)
+        x_struct = inputs.x_struct(0, inputs.num_samples)
+        if "predict_step" in self._overridden_steps():
+            return structures.map_structure(
+                np.asarray, self.predict_step(pack_x_y_sample_weight(x_struct)))
+        return self._predict_batch(x_struct)

@@ -18,13 +18,14 @@ from ..tensor import Tensor
 from ._convert import F32, F64, as_float, contiguous, float_dtype, raw
 from .activation import core_activation
 
-_NEEDS_Z = {}
+_KEEPS_Z = {}
 
 
-def _needs_preactivation(name: str) -> bool:
-    known = _NEEDS_Z.get(name)
+def _keeps_preactivation(name: str) -> bool:
+    """The core's rule (nn/rules.h), which the fused plan's Dense node follows too."""
+    known = _KEEPS_Z.get(name)
     if known is None:
-        known = _NEEDS_Z[name] = bool(_core.activation_needs_preactivation(name))
+        known = _KEEPS_Z[name] = bool(_core.dense_keeps_preactivation(name))
     return known
 
 
@@ -71,8 +72,8 @@ def dense(x, w, b=None, activation=None):
     x2, wv, bv, x_shape = _operands(x, w, b)
     units = wv.shape[1]
     y = np.empty((x2.shape[0], units), dtype=wv.dtype)
-    keep_logits = name == "softmax" or name == "sigmoid"
-    z = np.empty_like(y) if keep_logits or _needs_preactivation(name) else None
+    keep_logits = name == "softmax" or name == "sigmoid"  # a fused loss may read them
+    z = np.empty_like(y) if _keeps_preactivation(name) else None
     _core.dense_forward(x2, wv, bv, name, y, z=z, alpha=alpha)
     folded = len(x_shape) != 2  # N-D input: (..., input_dim) ran as one 2-D product
     out_shape = x_shape[:-1] + (units,)

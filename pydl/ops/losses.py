@@ -21,16 +21,20 @@ from ..tape import record, recording
 from ..tensor import Tensor
 from ._convert import as_float, contiguous, float_dtype, raw
 
-_FUSABLE = {"categorical_crossentropy": "softmax", "sparse_categorical_crossentropy": "softmax",
-            "binary_crossentropy": "sigmoid"}
+_FUSES = {}
 
 
 def _fused_source(kind: str, y_pred, from_logits: bool):
-    """(the input to differentiate, from_logits) after loss fusion."""
+    """(the input to differentiate, from_logits) after loss fusion: the core's rule
+    (_core.loss_fuses, nn/rules.h), which the fused plan follows too."""
     if from_logits or not isinstance(y_pred, Tensor) or y_pred._logits is None:
         return y_pred, from_logits
     activation, logits = y_pred._logits
-    if _FUSABLE.get(kind) == activation:
+    key = (kind, activation)
+    fuses = _FUSES.get(key)
+    if fuses is None:
+        fuses = _FUSES[key] = bool(_core.loss_fuses(kind, False, activation))
+    if fuses:
         return logits, True
     return y_pred, from_logits
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import _core
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -33,8 +32,10 @@ class Adagrad(Optimizer):
     def _slot_specs(self):
         return [("accumulator", self.initial_accumulator_value)]
 
-    def _update_step(self, w, g, slots, lr, **common):
-        _core.adagrad_step(w, g, slots[0], lr=lr, epsilon=self.epsilon, **common)
+    _CORE_SLOTS = ("accumulator", None, None)
+
+    def _rule_settings(self):
+        return {"kind": "adagrad", "epsilon": self.epsilon}
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,

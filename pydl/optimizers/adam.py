@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import _core
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -45,10 +44,11 @@ class Adam(Optimizer):
             specs.append(("velocity_hat", 0.0))
         return specs
 
-    def _update_step(self, w, g, slots, lr, **common):
-        vhat = slots[2] if self.amsgrad else None
-        _core.adam_step(w, g, slots[0], slots[1], vhat, lr=lr, beta_1=self.beta_1, beta_2=self.beta_2,
-                        epsilon=self.epsilon, step=self.iterations + 1, **common)
+    _CORE_SLOTS = ("momentum", "velocity", "velocity_hat")
+
+    def _rule_settings(self):
+        return {"kind": "adam", "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
 
     def get_config(self):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,

@@ -1,9 +1,11 @@
 """The optimizer base class: slots, clipping, weight decay and schedules (Keras 3).
 
-A subclass says which slots it keeps per variable (`_slot_specs`) and makes one
-fused core call per variable per step (`_update_step`); everything else --
-gradient conversion, clipping, learning-rate schedules, weight decay, the step
-counter, saving and restoring the state -- lives here, once.
+A subclass says which slots it keeps per variable (`_slot_specs`), which of them
+the core rule reads (`_CORE_SLOTS`) and its rule's settings (`_rule_settings`);
+the update itself -- clipping, weight decay and the rule, for all variables in one
+call -- is the core's `_core.UpdateRule.apply` (nn/update.h), the same rule the
+fused training plan applies. Gradient conversion, learning-rate schedules, the
+step counter, saving and restoring the state live here, once.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ class Optimizer:
         self._index: dict[int, int] = {}
         self._slots: list[list[np.ndarray]] = []  # _slots[k][i]: slot kind k of variable i
         self._arrays: list[np.ndarray] = []
-        self._slots_of: list[list[np.ndarray]] = []
+        self._core_slots: list[tuple] = []  # per variable: its slots as the core rule reads them
+        self._rule = None  # (settings, _core.UpdateRule), rebuilt when a setting changes
         self._decay_excluded_ids: set[int] = set()
         self._decay_excluded_names: list[str] = []
 
@@ -157,9 +160,14 @@ class Optimizer:
         self._slots = [
             [np.full(a.shape, initial, dtype=a.dtype) for a in arrays] for _, initial in self._slot_specs()
         ]
-        # Per variable: its array (re-checked each step by identity) and its slots, for the step loop.
+        # Per variable: its array (re-checked each step by identity) and its core slots.
         self._arrays = arrays
-        self._slots_of = [[kind[i] for kind in self._slots] for i in range(len(variables))]
+        names = [name for name, _ in self._slot_specs()]
+        self._core_slots = [
+            tuple(None if n is None or n not in names else self._slots[names.index(n)][i]
+                  for n in self._CORE_SLOTS)
+            for i in range(len(variables))
+        ]
         self.built = True
 
     def slots(self, variable) -> dict[str, np.ndarray]:
@@ -243,7 +251,7 @@ class Optimizer:
             return self.iterations
         if not self.built:
             self.build([v for _, v in pairs])
-        work = []
+        weights, grads, slots, decays = [], [], [], []
         for g, v in pairs:
             i = self._position(v)
             if g is None:
@@ -257,21 +265,25 @@ class Optimizer:
                         "optimizer was built"
                     )
                 w = self._arrays[i] = new
-            g = np.ascontiguousarray(np.asarray(g, dtype=w.dtype))
+            g = np.asarray(getattr(g, "_value", g), dtype=w.dtype)
+            if not g.flags.c_contiguous:
+                g = np.array(g, order="C")
             if g.shape != w.shape:
                 raise ValueError(
                     f"gradient of {_variable_name(v)}: expected shape {w.shape}, received {g.shape}"
                 )
-            work.append((i, v, w, g))
-        if not work:
+            if weights and w.dtype != weights[0].dtype:
+                raise TypeError(
+                    f"{_variable_name(v)}: dtype {w.dtype} differs from the other variables' "
+                    f"{weights[0].dtype}; one optimizer updates variables of one float dtype")
+            weights.append(w)
+            grads.append(g)
+            slots.append(self._core_slots[i])
+            decays.append(self._decay_for(v))
+        if not weights:
             return self.iterations
-        lr = self.learning_rate
-        clip_value = self.clipvalue if self.clipvalue is not None else math.inf
-        global_scale = self._global_clip_scale([g for _, _, _, g in work])
-        for i, v, w, g in work:
-            scale = self._norm_clip_scale(g) if self.clipnorm is not None else global_scale
-            self._update_step(w, g, self._slots_of[i], lr, grad_scale=scale, clip_value=clip_value,
-                              weight_decay=self._decay_for(v))
+        self._update_rule().apply(weights, grads, slots, decays, self.learning_rate,
+                                  self.iterations + 1)
         self.iterations += 1
         return self.iterations
 
@@ -279,23 +291,21 @@ class Optimizer:
         """Keras 3's form: ``apply(grads, variables)`` = ``apply_gradients(zip(grads, variables))``."""
         return self.apply_gradients(zip(grads, trainable_variables))
 
-    def _norm_clip_scale(self, g: np.ndarray) -> float:
-        # Keras' clip_by_norm: g * clipnorm / max(||g||, clipnorm)
-        norm = math.sqrt(_core.sum_of_squares(g))
-        return self.clipnorm / max(norm, self.clipnorm) if not math.isnan(norm) else math.nan
+    # ----------------------------------------------------------------- the core rule
+    _CORE_SLOTS = (None, None, None)  # slot names in the order the core rule reads them
 
-    def _global_clip_scale(self, grads: list[np.ndarray]) -> float:
-        if self.global_clipnorm is None:
-            return 1.0
-        # Keras' clip_by_global_norm: clip * min(1/norm, 1/clip), NaN when the norm is not finite.
-        norm = _core.global_norm(grads)
-        if not math.isfinite(norm):
-            return math.nan
-        return min(self.global_clipnorm / norm, 1.0) if norm > 0 else 1.0
+    def _rule_settings(self) -> dict:
+        """``kind`` and hyperparameters of the core rule (``_core.UpdateRule``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _rule_settings")
 
-    def _update_step(self, w, g, slots, lr, **common) -> None:
-        """One fused core call updating `w` and its `slots` in place."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _update_step")
+    def _update_rule(self):
+        """The core's UpdateRule for the current settings (kept while they do not change)."""
+        settings = dict(self._rule_settings(), clipnorm=self.clipnorm, clipvalue=self.clipvalue,
+                        global_clipnorm=self.global_clipnorm)
+        cached = self._rule
+        if cached is None or cached[0] != settings:
+            cached = self._rule = (settings, _core.UpdateRule(**settings))
+        return cached[1]
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import _core
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -49,12 +48,11 @@ class RMSprop(Optimizer):
             specs.append(("average_gradient", 0.0))
         return specs
 
-    def _update_step(self, w, g, slots, lr, **common):
-        v, rest = slots[0], slots[1:]
-        mom = rest.pop(0) if self.momentum > 0 else None
-        mg = rest.pop(0) if self.centered else None
-        _core.rmsprop_step(w, g, v, mom, mg, lr=lr, rho=self.rho, momentum=self.momentum,
-                           epsilon=self.epsilon, centered=self.centered, **common)
+    _CORE_SLOTS = ("velocity", "momentum", "average_gradient")
+
+    def _rule_settings(self):
+        return {"kind": "rmsprop", "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
 
     def get_config(self):
         return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import _core
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -33,9 +32,10 @@ class SGD(Optimizer):
     def _slot_specs(self):
         return [("momentum", 0.0)] if self.momentum != 0 else []
 
-    def _update_step(self, w, g, slots, lr, **common):
-        m = slots[0] if slots else None
-        _core.sgd_step(w, g, m, lr=lr, momentum=self.momentum, nesterov=self.nesterov, **common)
+    _CORE_SLOTS = ("momentum", None, None)
+
+    def _rule_settings(self):
+        return {"kind": "sgd", "momentum": self.momentum, "nesterov": self.nesterov}
 
     def get_config(self):
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)

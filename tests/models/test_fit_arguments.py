@@ -61,9 +61,9 @@ def test_fit_argument_validation(data):
 def test_fit_before_compile_is_a_clear_error(data):
     x, y = data
     model = pydl.Sequential([layers.Dense(1)])
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         model.fit(x, y, verbose=0)
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         model.evaluate(x, y, verbose=0)
 
 

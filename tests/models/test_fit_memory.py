@@ -94,8 +94,8 @@ def test_fit_reuses_its_plan_and_buffers_across_calls_and_epochs(rng):
 
     class Buffers(pydl.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            plan = self.model._fused_plan
-            seen.append((plan, plan._lr, plan._losses, plan._predictions))
+            plan = self.model._plan_cache.fused
+            seen.append((plan, plan._lr, plan._losses, *plan._predictions))
 
     for _ in range(3):
         model.fit(x, y, batch_size=100, epochs=2, verbose=0, callbacks=[Buffers()])

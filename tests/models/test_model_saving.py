@@ -70,7 +70,7 @@ def test_file_is_a_zip_of_json_and_npy(tmp_path, data):
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path, data, fused, on_plan):
     import contextlib
 
-    from pydl.models import _plan
+    from pydl.models import plan as _plan
 
     x, y = data
     path = contextlib.nullcontext if on_plan else _plan.disabled

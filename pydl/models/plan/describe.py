@@ -1,0 +1,213 @@
+"""The planner: a model's graph described in native form, by asking its parts.
+
+The planner walks ``model._graph()`` (models/graph.py; a nested model's graph is
+walked in place of its node) and asks each layer for its native form
+(``Layer._plan_node``), the compiled losses for theirs (``Loss._plan_loss``), the
+regularizers (``Regularizer._plan_penalty``) and the optimizer (``_update_rule``
+and its core slots). Nothing here knows a built-in class: a layer without a
+native form, or any part that says no, sends the model to the GradientTape, and
+the reason is kept (``plan_reason``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...layers import layer as layer_module
+
+
+class Unsupported(Exception):
+    """A part of the model has no native form; the message says which and why."""
+
+
+class NativeCall:
+    """What a layer's ``_plan_node`` returns: a ``_core.plan`` node spec and the
+    Variables behind its tensors (in the spec's order), or the identity."""
+
+    __slots__ = ("node", "variables", "draw", "draw_source")
+
+    def __init__(self, node=None, variables=(), draw=None, draw_source=None):
+        self.node = node
+        self.variables = list(variables)
+        self.draw = draw
+        self.draw_source = draw_source
+
+
+class CallContext:
+    """What a layer sees of its call when asked for its native form.
+
+    Attributes:
+        input_shapes: the per-sample shape of each input (no batch dimension).
+        kwargs: the call's keyword arguments recorded in the graph (``training``...).
+    """
+
+    __slots__ = ("layer", "input_shapes", "kwargs")
+
+    def __init__(self, layer, input_shapes, kwargs):
+        self.layer = layer
+        self.input_shapes = input_shapes
+        self.kwargs = kwargs or {}
+
+    def native(self, node, variables=(), draw=None, draw_source=None) -> NativeCall:
+        """The call's native form.
+
+        Args:
+            node: a ``_core.plan`` node spec built on the layer's weight arrays.
+            variables: the Variables behind the node's tensors, in its order.
+            draw: for a node that takes random draws, ``draw(out)`` fills a float32
+                array (rows of the whole plan call, draws per row) from the layer's
+                own generator, as its tape calls would draw them.
+            draw_source: the generator ``draw`` reads (two drawing nodes may not
+                share one: their interleaved draws would differ from the tape's).
+        """
+        return NativeCall(node, variables, draw, draw_source)
+
+    def identity(self) -> NativeCall:
+        """The call passes its single input through (e.g. Dropout(0))."""
+        if len(self.input_shapes) != 1:
+            raise Unsupported(f"{self.layer.name!r}: the identity needs exactly one input")
+        return NativeCall()
+
+    def unsupported(self, reason: str):
+        raise Unsupported(reason)
+
+
+@dataclass
+class Description:
+    """A model in native form: everything a ``_core.plan.Plan`` is built from."""
+
+    input_shapes: list                       # per model input: per-sample shape
+    calls: list = field(default_factory=list)   # (NativeCall, input value ids)
+    shapes: list = field(default_factory=list)  # per value: per-sample shape
+    output_values: list = field(default_factory=list)  # per model output
+    heads: list = field(default_factory=list)   # (output index, value, kind, from_logits, delta, weight)
+    variables: list = field(default_factory=list)      # the trainable Variables, in order
+    penalties: list = field(default_factory=list)      # (trainable index, (l1, l2)) in loss order
+    draws: list = field(default_factory=list)          # draw callbacks of the drawing nodes
+
+    def add(self, native: NativeCall, inputs: list, shape: tuple) -> int:
+        self.calls.append((native, inputs))
+        self.shapes.append(tuple(shape))
+        if native.draw is not None:
+            self.draws.append(native.draw)
+        return len(self.shapes) - 1
+
+
+def _defining_class(cls, name):
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return klass
+    return None
+
+
+def _same_call(layer, marker: str) -> bool:
+    """Whether the class that gives the layer its native form (``marker``: the method
+    that does) also defines the call that runs: a subclass that overrides call (or
+    __call__) computes something else."""
+    cls = type(layer)
+    definer = _defining_class(cls, marker)
+    for klass in cls.__mro__:
+        if klass is definer:
+            return True
+        if "call" in vars(klass) or "__call__" in vars(klass):
+            return False
+    return True
+
+
+def _is_graph_model(layer) -> bool:
+    return callable(getattr(layer, "_graph", None)) and _same_call(layer, "_graph")
+
+
+def _walk(model, values_in: list, description: Description, sources: list) -> list:
+    graph = model._graph()
+    if len(graph.inputs) != len(values_in):
+        raise Unsupported(f"the model {model.name!r} takes {len(graph.inputs)} inputs, "
+                          f"called with {len(values_in)}")
+    keymap = dict(zip(graph.inputs, values_in))
+    for node in graph.nodes:
+        layer = node.layer
+        inputs = [keymap[k] for k in node.inputs]
+        if _is_graph_model(layer):
+            outputs = _walk(layer, inputs, description, sources)
+        else:
+            if not _same_call(layer, "_plan_node"):
+                raise Unsupported(f"{type(layer).__name__} ({layer.name!r}) has a call of its own")
+            shapes = [description.shapes[v] for v in inputs]
+            native = layer._plan_node(CallContext(layer, shapes, node.kwargs))
+            if native.node is None:
+                outputs = inputs
+            else:
+                if native.draw_source is not None:
+                    if any(native.draw_source is s for s in sources):
+                        raise Unsupported(f"{layer.name!r} draws from a generator another "
+                                          "layer call draws from too")
+                    sources.append(native.draw_source)
+                shape = layer.compute_output_shape([(None,) + s for s in shapes]
+                                                   if len(shapes) > 1 else (None,) + shapes[0])
+                outputs = [description.add(native, inputs, tuple(shape)[1:])]
+        if len(outputs) != len(node.outputs):
+            raise Unsupported(f"{layer.name!r} makes {len(node.outputs)} tensors, its native "
+                              f"form {len(outputs)}")
+        keymap.update(zip(node.outputs, outputs))
+    return [keymap[k] for k in graph.outputs]
+
+
+def describe(model, input_shapes: list):
+    """The model's Description for inputs of these per-sample shapes, or a str saying
+    why it trains on the tape."""
+    try:
+        return _describe(model, input_shapes)
+    except Unsupported as exc:
+        return str(exc)
+
+
+def _describe(model, input_shapes: list) -> Description:
+    if not _is_graph_model(model):
+        raise Unsupported("only a Sequential or Functional model with its own call is fused")
+    if layer_module._add_loss_used[0]:
+        raise Unsupported("add_loss takes the tape")
+    description = Description(input_shapes=[tuple(s) for s in input_shapes])
+    description.shapes = list(description.input_shapes)
+    n_in = len(input_shapes)
+    outputs = _walk(model, list(range(n_in)), description, [])
+    description.output_values = outputs
+    # Values are numbered with the model inputs first; calls write n_in + k.
+    variables = model.trainable_weights
+    description.variables = variables
+    index = {id(v): i for i, v in enumerate(variables)}
+    for native, _ in description.calls:
+        for v in native.variables:
+            if v.value.dtype != np.float32:
+                raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is "
+                                  f"{v.value.dtype}")
+    loss = model._compile_loss
+    if loss is None:
+        raise Unsupported("the model was compiled without a loss")
+    seen = set()
+    for i, (fn, weight) in enumerate(zip(loss.fns, loss.weights)):
+        if fn is None:
+            continue
+        native_loss = getattr(fn, "_plan_loss", None)
+        spec = native_loss() if native_loss is not None else \
+            f"the loss {fn!r} is not a built-in pydl.losses class"
+        if isinstance(spec, str):
+            raise Unsupported(spec)
+        value = outputs[i]
+        if value < n_in or value in seen:
+            raise Unsupported("an output that is a model input, or two outputs that are one "
+                              "tensor, take the tape")
+        seen.add(value)
+        if any(value in ins for _, ins in description.calls):
+            raise Unsupported("a model output that also feeds another layer takes the tape")
+        description.heads.append((i, value) + tuple(spec) + (1.0 if weight is None else weight,))
+    for variable, regularizer in model._penalty_terms():
+        factors = regularizer._plan_penalty() if hasattr(regularizer, "_plan_penalty") else None
+        if factors is None:
+            raise Unsupported(f"the regularizer {regularizer!r} is not L1/L2")
+        position = index.get(id(variable))
+        if position is None:
+            raise Unsupported(f"{variable.path} has a penalty but is not trained")
+        description.penalties.append((position, tuple(factors)))
+    return description

@@ -1,0 +1,186 @@
+"""The steps ``fit``, ``evaluate`` and ``predict`` call, as Keras 3 defines them.
+
+Override any of them in a subclass, as the Keras guide "Customizing what happens
+in fit()" does; ``fit`` then calls yours for every batch (on the GradientTape):
+
+    class CustomModel(pydl.Model):
+        def train_step(self, data):
+            x, y = data
+            with pydl.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply(grads, self.trainable_variables)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+A model that overrides none of them and is made of built-in layers trains on the
+fused core plan instead (pydl/models/plan/), which gives the same bits as these
+default steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import structures
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from a batch ``data``: ``x``, ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)`` (Keras' unpack_x_y_sample_weight)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("data: expected x, (x,), (x, y) or (x, y, sample_weight), received a "
+                     f"tuple of {len(data)} items")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch as ``train_step`` receives it: ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def batch_size_of(x) -> int:
+    return int(np.shape(structures.flatten(x)[0])[0])
+
+
+class StepsMixin:
+    """``train_step``, ``test_step``, ``predict_step``, ``compute_loss`` and
+    ``compute_metrics`` with Keras 3's semantics."""
+
+    # Methods fit looks for in a subclass: if one is overridden, every step runs it.
+    _STEP_METHODS = ("train_step", "test_step", "predict_step", "compute_loss",
+                     "compute_metrics")
+
+    def train_step(self, data):
+        """One training step on a batch: forward, loss, gradients, update, metrics.
+
+        Returns:
+            The logs: a dict of metric results.
+        """
+        from ..tape import GradientTape
+
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        known = self._step_variables
+        variables = known.items if known is not None else self.trainable_weights
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=True)
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        if variables:
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics of a batch, without training."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                 training=False)
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs on a batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss: the compiled losses (weighted), then the layers' losses
+        (regularization penalties, ``add_loss``), added in that order in the output
+        dtype.
+
+        Returns:
+            A scalar Tensor.
+        """
+        from .. import ops
+
+        total = None
+        if self._compile_loss is None and self.compiled and self._compile_args[0] is not None:
+            self._build_compile_state(self._output_names_for(y_pred))
+        if self._compile_loss is not None:
+            names = self._compile_loss.output_names
+            y_flat = self._flat_by_outputs("y", y, names)
+            pred_flat = structures.flatten(y_pred)
+            if len(pred_flat) != len(names):
+                raise ValueError(f"compute_loss: the model has {len(names)} outputs ({names}), "
+                                 f"y_pred has {len(pred_flat)}")
+            sw_flat = self._flat_sample_weights(sample_weight, names)
+            total = self._compile_loss(y_flat, pred_flat, sw_flat)
+        if self._step_penalties:
+            for penalty in self.losses:
+                total = penalty if total is None else ops.add(total, penalty)
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics; returns ``get_metrics_result()``."""
+        metrics = self._compile_metrics
+        if metrics is not None and (metrics._user and any(metrics._user)):
+            names = metrics.output_names
+            y_flat = self._flat_by_outputs("y", y, names)
+            pred_flat = [np.asarray(p) for p in structures.flatten(y_pred)]
+            if not metrics.built:
+                metrics.build(y_flat, [(None,) + p.shape[1:] for p in pred_flat])
+            metrics.update_state(y_flat, pred_flat, self._flat_sample_weights(sample_weight, names))
+        return self.get_metrics_result()
+
+    # -- structures by output ----------------------------------------------------
+    def _flat_by_outputs(self, arg: str, value, names: list) -> list:
+        """One entry per output: a dict by output name, a list/tuple in output order, or
+        one value for a single output."""
+        if isinstance(value, dict):
+            missing = [n for n in names if n not in value]
+            if missing and len(names) > 1:
+                raise ValueError(f"{arg}: expected entries for the outputs {names}, the keys "
+                                 f"{missing} are missing (received keys {list(value)})")
+            if len(names) == 1 and missing:
+                return [value[next(iter(value))]] if len(value) == 1 else \
+                    [value.get(names[0])]
+            return [value[n] for n in names]
+        if isinstance(value, (list, tuple)) and len(names) > 1:
+            if len(value) != len(names):
+                raise ValueError(f"{arg}: expected one entry per output ({len(names)}: {names}), "
+                                 f"received {len(value)}")
+            return list(value)
+        if len(names) > 1:
+            raise ValueError(f"{arg}: the model has {len(names)} outputs ({names}); pass a list "
+                             "or a dict keyed by output name")
+        return [value]
+
+    def _flat_sample_weights(self, sample_weight, names: list) -> list:
+        if sample_weight is None:
+            return [None] * len(names)
+        if isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple))
+                                               and len(names) > 1):
+            return self._flat_by_outputs("sample_weight", sample_weight, names)
+        return [sample_weight] * len(names)
+
+    def _output_names_for(self, y_pred) -> list:
+        """The output names of a model without a graph, from its first predictions."""
+        known = self._known_output_names()
+        if known is not None:
+            return known
+        if isinstance(y_pred, dict):
+            return sorted(y_pred)
+        count = len(structures.flatten(y_pred))
+        return ["output"] if count == 1 else [f"output_{i}" for i in range(count)]
