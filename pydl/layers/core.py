@@ -63,10 +63,12 @@ class Dense(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel = None
         self.bias = None
-        # (core name, alpha) of the activation, None for a custom one: predict's fast path.
-        self._core_activation = core_activation(self.activation)
-        self._needs_z = self._core_activation is not None and \
-            bool(_core.activation_needs_preactivation(self._core_activation[0]))
+
+    @property
+    def _core_activation(self):
+        """(core name, alpha) of the activation, None for a custom one (read at each use:
+        `activation` may be reassigned)."""
+        return core_activation(self.activation)
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -117,7 +119,7 @@ class Dense(Layer):
         kernel = self.kernel.value
         x2 = x.reshape(-1, kernel.shape[0])
         y = np.empty((x2.shape[0], self.units), dtype=kernel.dtype)
-        z = np.empty_like(y) if self._needs_z else None
+        z = np.empty_like(y) if _core.activation_needs_preactivation(name) else None
         _core.dense_forward(x2, kernel, None if self.bias is None else self.bias.value, name, y,
                             z=z, alpha=alpha)
         return y.reshape(x.shape[:-1] + (self.units,))

@@ -87,6 +87,8 @@ def register_runner_factory(factory) -> None:
 class TapeRunner:
     """Runs ``train_step`` (the default or the model's override) batch by batch."""
 
+    kind = "tape"
+
     def __init__(self, model, training_data):
         self.model = model
         self.data = training_data
@@ -130,12 +132,15 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
 
     def _training_runner(self, training_data, batch_size: int):
         """The runner of this fit: the fused plan when one takes the model, else the tape."""
+        runner = None
         if not self._overridden_steps():
             for factory in _RUNNER_FACTORIES:
                 runner = factory(self, training_data, batch_size)
                 if runner is not None:
-                    return runner
-        return TapeRunner(self, training_data)
+                    break
+        runner = runner or TapeRunner(self, training_data)
+        _set_internal(self, "_trained_on", runner.kind)  # "plan" or "tape": tests and benchmarks read it
+        return runner
 
     def _require_trainable_setup(self, what: str) -> None:
         """fit / train_on_batch need a loss unless train_step (or compute_loss) is the

@@ -11,7 +11,7 @@ import pytest
 
 import pydl
 from pydl import activations, layers, optimizers
-from pydl.models import _plan
+from pydl.models import plan as _plan
 
 
 def _model():
@@ -30,7 +30,7 @@ def _data(rng):
 
 
 def _on_plan(model) -> bool:
-    return isinstance(model._train_step, _plan.PlanStep)
+    return model._trained_on == "plan"
 
 
 def _set_activation(model):
@@ -108,7 +108,7 @@ def _set_weights(model):
 CHANGES = {
     "nothing": (lambda model: None, True),
     "activation": (_set_activation, True),
-    "trainable=False": (_freeze_first, False),
+    "trainable=False": (_freeze_first, True),
     "trainable back to True": (_freeze_and_thaw, True),
     "kernel rebound to a new array": (_new_kernel_array, True),
     "dropout rate > 0": (_dropout_on, True),
@@ -154,14 +154,14 @@ def test_an_unchanged_model_reuses_its_step_and_plan(rng, monkeypatch):
     model = _model()
     _compile(model)
     model.fit(x, y, batch_size=8, verbose=0)
-    step, plan = model._train_step, model._fused_plan
+    plan = model._plan_cache.fused
     described = []
-    monkeypatch.setattr(_plan, "describe", lambda m: described.append(m))
+    monkeypatch.setattr(_plan, "describe", lambda m, shapes: described.append(m))
     for _ in range(3):
         model.fit(x, y, batch_size=8, verbose=0)
         model.train_on_batch(x[:8], y[:8])
     assert described == []
-    assert model._train_step is step and model._fused_plan is plan
+    assert model._trained_on == "plan" and model._plan_cache.fused is plan
 
 
 def test_the_cache_adds_no_weights_or_penalties_to_the_model(rng):

@@ -7,7 +7,8 @@ import pytest
 
 import pydl
 from pydl import _core, layers, optimizers, regularizers
-from pydl.models import _plan
+from pydl.models import plan as _plan
+from pydl.models.plan import runner as plan_runner
 
 from conftest import num_threads
 from .test_fit_plan import BatchEnds, assert_same_training, data, fit_both, mlp
@@ -38,50 +39,64 @@ REGULARIZERS = [regularizers.L1(0.01), regularizers.L2(0.003), regularizers.L1L2
 
 @pytest.mark.parametrize("shape", [(1,), (7,), (8,), (16,), (129,), (300,), (37, 41),
                                    (784, 64)])
-def test_weight_penalty_is_the_tapes(shape, rng):
-    """Value and gradient of _core.weight_penalty against the tape: the penalty added to a
-    data term whose gradient is `base`, as Trainer._loss_value adds it."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weight_penalty_against_float64(shape, dtype, rng):
+    """The one penalty kernel (nn/penalty.h) both paths call: the value within rounding
+    of a float64 sum, the gradient exactly l1 * sign(w) + (2 * l2) * w in w's dtype."""
     for reg in REGULARIZERS:
-        w = (rng.standard_normal(shape) * rng.uniform(0.01, 10)).astype(np.float32)
+        w = (rng.standard_normal(shape) * rng.uniform(0.01, 10)).astype(dtype)
         w.flat[0] = 0.0
-        w.flat[-1] = -0.0
-        base = rng.standard_normal(shape).astype(np.float32)
-        base.flat[-1] = -0.0  # -0 + +0 is +0: the zero-factor case adds a zero
-        v = pydl.Variable(w.copy())
-        with pydl.GradientTape() as tape:
-            penalty = reg(v)
-            total = pydl.ops.add(pydl.ops.sum(pydl.ops.multiply(v, base)), penalty)
-        expected_grad = tape.gradient(total, v)
-        grad = base.copy()
-        value = _core.weight_penalty(w, reg.l1, reg.l2, grad)
-        assert np.float32(value) == np.float32(np.asarray(penalty)), reg
-        np.testing.assert_array_equal(grad, expected_grad, err_msg=repr(reg))
-        assert _core.weight_penalty(w, reg.l1, reg.l2) == value
+        w64 = w.astype(np.float64)
+        expected = reg.l1 * np.abs(w64).sum() + reg.l2 * np.square(w64).sum()
+        value = _core.weight_penalty(w, reg.l1, reg.l2)
+        rel = 2e-7 if dtype == np.float32 else 1e-12  # one rounding to w's dtype
+        assert value == pytest.approx(expected, rel=rel, abs=1e-300), reg
+        assert value == float(dtype(value))  # rounded once to w's dtype
+        grad = np.empty_like(w)
+        _core.weight_penalty_gradient(w, reg.l1, reg.l2, grad)
+        want = np.zeros_like(w)
+        if reg.l1:
+            want = dtype(reg.l1) * np.sign(w)
+        if reg.l2:
+            want = want + dtype(2 * reg.l2) * w
+        np.testing.assert_array_equal(grad, want, err_msg=repr(reg))
 
 
-def test_weight_penalty_of_nonfinite_weights_is_the_tapes():
-    w = np.array([1.0, np.inf, -2.0, np.nan, 0.0, -np.inf, 3.0, 4.0, 5.0], np.float32)
+def test_weight_penalty_same_bits_at_1_and_2_threads(rng):
+    w = rng.standard_normal(1 << 18).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        with num_threads(threads):
+            grad = np.empty_like(w)
+            _core.weight_penalty_gradient(w, 0.01, 0.02, grad)
+            results.append((_core.weight_penalty(w, 0.01, 0.02), grad))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_regularizers_on_the_tape_are_the_kernel(rng):
+    """A regularizer's value and gradient on the tape are the core kernel's (one op)."""
+    w = rng.standard_normal((9, 4)).astype(np.float32)
     for reg in REGULARIZERS:
         v = pydl.Variable(w.copy())
         with pydl.GradientTape() as tape:
             penalty = reg(v)
-            total = pydl.ops.add(pydl.ops.sum(pydl.ops.multiply(v, np.ones_like(w))), penalty)
-        expected_grad = tape.gradient(total, v)
-        grad = np.ones_like(w)
-        value = _core.weight_penalty(w, reg.l1, reg.l2, grad)
-        np.testing.assert_array_equal(np.float32(value), np.asarray(penalty))
-        np.testing.assert_array_equal(grad, expected_grad)
+        grad = tape.gradient(penalty, v)
+        assert np.asarray(penalty) == np.float32(_core.weight_penalty(w, reg.l1, reg.l2))
+        expected = np.empty_like(w)
+        _core.weight_penalty_gradient(w, reg.l1, reg.l2, expected)
+        np.testing.assert_array_equal(grad, expected)
 
 
-def test_penalty_sum_is_numpys_pairwise_sum():
-    """The penalty sum follows NumPy's pairwise blocks, not a sequential sum."""
-    w = np.full(1000, 0.1, np.float32)
-    sequential = np.float32(0)
-    for value in np.abs(w):
-        sequential = np.float32(sequential + value)
-    pairwise = _core.weight_penalty(w, 1.0, 0.0)
-    assert np.float32(pairwise) == np.abs(w).sum()
-    assert np.float32(pairwise) != sequential  # the test can tell the two apart
+def test_weight_penalty_of_nonfinite_weights():
+    """NaN propagates (sign(NaN) is NaN, as NumPy's); inf weights give inf."""
+    w = np.array([1.0, np.inf, -2.0, np.nan, 0.0, -np.inf], np.float32)
+    assert np.isnan(_core.weight_penalty(w, 0.01, 0.0))
+    grad = np.empty_like(w)
+    _core.weight_penalty_gradient(w, 0.5, 0.0, grad)
+    np.testing.assert_array_equal(grad, [0.5, 0.5, -0.5, np.nan, 0.0, -0.5])
+    _core.weight_penalty_gradient(w, 0.0, 0.5, grad)
+    np.testing.assert_array_equal(grad, w)
 
 
 # -- fit on the plan against fit on the tape -----------------------------------------------
@@ -176,7 +191,7 @@ def test_executions_of_a_few_steps_draw_as_one(rng, monkeypatch):
     x, y = data(rng, 45, c["shape"], c["loss"], c["out"])
     results = []
     for budget in (1 << 20, 7 * 20 * 2):  # per call: the whole epoch, or 2 steps
-        monkeypatch.setattr(_plan, "_MAX_DROPOUT_VALUES", budget)
+        monkeypatch.setattr(plan_runner, "MAX_DRAW_VALUES", budget)
         model = mlp(c["layers"], c["shape"])
         model.compile(**c["compile"]())
         pydl.utils.set_random_seed(2)
@@ -202,7 +217,7 @@ def test_train_on_batch_with_dropout_and_penalty_matches_tape(rng):
                                                  return_dict=True))
         runs.append((model, logs))
     assert runs[0][1] == runs[1][1]
-    assert getattr(runs[0][0], "_fused_plan", None) is not None
+    assert runs[0][0]._trained_on == "plan"
     for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -236,81 +251,92 @@ def test_dropout_and_penalty_same_bits_at_1_and_2_threads(rng):
 
 
 # -- the core's dropout and its arguments ------------------------------------------------------
+def test_dropout_mask_is_a_product():
+    """x * 0 for a dropped inf is NaN (as NumPy's product); a select would give 0."""
+    v = np.array([np.inf, 1.0, 2.0, np.nan], np.float32)
+    u = np.array([0.1, 0.9, 0.1, 0.9], np.float32)
+    out = np.empty_like(v)
+    _core.dropout_apply(v, u, 0.5, out)
+    np.testing.assert_array_equal(out, [np.nan, 2.0, 0.0, np.nan])
+    # float64 values keep a float32 comparison and a float64 scale, as the tape's did
+    out64 = np.empty(4, np.float64)
+    _core.dropout_apply(v.astype(np.float64), u, 0.3, out64)
+    np.testing.assert_array_equal(out64[1:3], [1.0 / 0.7, 0.0])
+
+
 def _dropout_plan(rate=0.5):
     w = np.full((3, 2), 0.5, np.float32)
-    core = _core.TrainPlan(3, [("dropout", rate), ("dense", w, None, "linear", 0.0),
-                               ("dropout", 0.25)], "mse", "sgd", [(None, None, None, 0.0)], 4)
-    x = np.ones((4, 3), np.float32)
-    y = np.zeros((4, 2), np.float32)
-    return core, x, y, w
+    calls = [_core.plan.Call(_core.plan.Dropout(rate), [0], []),
+             _core.plan.Call(_core.plan.Dense(w, None, "linear"), [1], [0]),
+             _core.plan.Call(_core.plan.Dropout(0.25), [2], [])]
+    core = _core.plan.Plan([[3]], calls, [_core.plan.LossHead(3, "mse")],
+                           [_core.plan.TrainableTensor(w, (None, None, None))], [],
+                           _core.UpdateRule("sgd"), 4)
+    return core, np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32), w
 
 
-def _run(core, x, y, steps=1, batch=4, **kw):
-    losses = np.empty(steps, np.float32)
-    core.run(x, y, np.arange(len(x), dtype=np.int64), 0, batch, steps, np.full(steps, 0.1), 0,
-             losses, **kw)
-    return losses
+def _run(core, x, y, steps=1, batch=4, draws=()):
+    losses = np.empty((steps, 2), np.float32)
+    core.run([x], [y], [None], np.arange(len(x), dtype=np.int64), 0, batch, steps,
+             np.full(steps, 0.1), 0, losses, [None], list(draws))
+    return losses[:, 0]
 
 
-def test_dropout_mask_is_a_product_as_on_the_tape():
-    """x * 0 for a dropped inf is NaN in NumPy; a select would give 0."""
+def test_plan_dropout_is_the_kernel():
     core, x, y, w = _dropout_plan()
-    assert core.dropout_features == [3, 2]
+    assert core.draws_per_row == [3, 2]
     x[0, 0] = np.inf
     dropped = [np.zeros((4, 3), np.float32), np.ones((4, 2), np.float32)]
-    assert np.isnan(_run(core, x, y, dropout_uniforms=dropped)[0])
+    assert np.isnan(_run(core, x, y, draws=dropped)[0])
     # Everything kept, finite: out = x * 2 . w * 4/3, mse against 0.
     core, x, y, w = _dropout_plan()
     kept = [np.ones((4, 3), np.float32), np.ones((4, 2), np.float32)]
     out = (x * np.float32(2.0)) @ w * np.float32(1 / 0.75)
-    assert _run(core, x, y, dropout_uniforms=kept)[0] == pytest.approx(np.mean(out ** 2))
+    assert _run(core, x, y, draws=kept)[0] == pytest.approx(np.mean(out ** 2))
 
 
-def test_run_rejects_bad_dropout_uniforms():
+def test_run_rejects_bad_draws():
     core, x, y, _ = _dropout_plan()
     good = [np.ones((4, 3), np.float32), np.ones((4, 2), np.float32)]
-    with pytest.raises(ValueError, match=r"dropout_uniforms: expected a list of 2 float32"):
+    with pytest.raises(ValueError, match=r"and 2 draws"):
         _run(core, x, y)
-    with pytest.raises(TypeError, match="dropout_uniforms: expected a list of float32 arrays, "
-                                        "received ndarray"):
-        _run(core, x, y, dropout_uniforms=good[0])
-    with pytest.raises(ValueError, match=r"one array per dropout layer \(2\), received 1"):
-        _run(core, x, y, dropout_uniforms=good[:1])
-    with pytest.raises(TypeError, match=r"dropout_uniforms\[1\]: expected dtype float32"):
-        _run(core, x, y, dropout_uniforms=[good[0], good[1].astype(np.float64)])
-    with pytest.raises(ValueError, match=r"dropout_uniforms\[0\]: expected shape \(4, 3\)"):
-        _run(core, x, y, dropout_uniforms=[np.ones((3, 3), np.float32), good[1]])
-    with pytest.raises(ValueError, match=r"dropout_uniforms\[0\]: expected a C-contiguous"):
-        _run(core, x, y, dropout_uniforms=[np.ones((3, 4), np.float32).T, good[1]])
+    with pytest.raises(ValueError, match=r"and 2 draws"):
+        _run(core, x, y, draws=good[:1])
+    with pytest.raises(TypeError, match=r"draws\[1\]: expected dtype float32"):
+        _run(core, x, y, draws=[good[0], good[1].astype(np.float64)])
+    with pytest.raises(ValueError, match=r"draws\[0\]: expected shape \(4, 3\)"):
+        _run(core, x, y, draws=[np.ones((3, 3), np.float32), good[1]])
+    with pytest.raises(ValueError, match=r"draws\[0\]: expected a C-contiguous"):
+        _run(core, x, y, draws=[np.ones((3, 4), np.float32).T, good[1]])
     # The rows are those of all the steps: 2 steps of 2 rows here.
-    _run(core, x, y, steps=2, batch=2, dropout_uniforms=good)
+    _run(core, x, y, steps=2, batch=2, draws=good)
 
 
-def test_constructor_rejects_bad_dropout_and_penalties():
+def test_specs_reject_bad_dropout_and_penalties():
     w = np.zeros((3, 2), np.float32)
-    state = [(None, None, None, 0.0)]
     for rate in (0.0, 1.0, -0.5):
-        with pytest.raises(ValueError, match=r"layers\[0\] rate: expected a float in \(0, 1\)"):
-            _core.TrainPlan(3, [("dropout", rate), ("dense", w, None, "linear", 0.0)], "mse",
-                            "sgd", state, 4)
-    with pytest.raises(TypeError, match=r"layers\[0\] rate: expected a number, received str"):
-        _core.TrainPlan(3, [("dropout", "half"), ("dense", w, None, "linear", 0.0)], "mse",
-                        "sgd", state, 4)
-    with pytest.raises(ValueError, match=r"layers\[0\] kernel penalty: expected factors"):
-        _core.TrainPlan(3, [("dense", w, None, "linear", 0.0, (-1.0, 0.0), None)], "mse",
-                        "sgd", state, 4)
-    with pytest.raises(ValueError, match=r"layers\[0\] bias penalty: expected None or"):
-        _core.TrainPlan(3, [("dense", w, None, "linear", 0.0, None, (0.1,))], "mse", "sgd",
-                        state, 4)
-    with pytest.raises(ValueError, match=r"layers\[0\]: expected \('dense'"):
-        _core.TrainPlan(3, [("dense", w, None, "linear", 0.0, None)], "mse", "sgd", state, 4)
+        with pytest.raises(ValueError, match=r"rate: expected a float in \(0, 1\)"):
+            _core.plan.Dropout(rate)
+    with pytest.raises(TypeError):
+        _core.plan.Dropout("half")
+    with pytest.raises(ValueError, match="penalty: expected finite factors >= 0"):
+        _core.plan.TrainableTensor(w, (None, None, None), penalty=(-1.0, 0.0))
+    with pytest.raises(ValueError, match=r"penalty: expected \(l1, l2\) or None"):
+        _core.plan.TrainableTensor(w, (None, None, None), penalty=(0.1,))
+    with pytest.raises(ValueError, match="penalty order names tensor 0, which has no penalty"):
+        _core.plan.Plan([[3]], [_core.plan.Call(_core.plan.Dense(w), [0], [0])],
+                        [_core.plan.LossHead(1, "mse")],
+                        [_core.plan.TrainableTensor(w, (None, None, None))], [0],
+                        _core.UpdateRule("sgd"), 4)
 
 
 def test_weight_penalty_rejects_bad_arguments():
     w = np.ones((3, 2), np.float32)
-    with pytest.raises(TypeError, match="w: expected dtype float32"):
-        _core.weight_penalty(w.astype(np.float64), 0.1, 0.0)
-    with pytest.raises(ValueError, match=r"grad: expected 6 values \(w's size\)"):
-        _core.weight_penalty(w, 0.1, 0.0, np.ones(5, np.float32))
-    with pytest.raises(ValueError, match="expected factors l1, l2 finite and >= 0"):
+    with pytest.raises(TypeError, match="w: expected dtype float32 or float64"):
+        _core.weight_penalty(w.astype(np.int32), 0.1, 0.0)
+    with pytest.raises(ValueError, match=r"out: expected 6 values \(w's size\)"):
+        _core.weight_penalty_gradient(w, 0.1, 0.0, np.ones(5, np.float32))
+    with pytest.raises(ValueError, match="expected finite factors >= 0"):
         _core.weight_penalty(w, float("nan"), 0.0)
+    with pytest.raises(ValueError, match=r"rate: expected a float in \[0, 1\)"):
+        _core.dropout_apply(w, w, 1.0, np.empty_like(w))

@@ -1,4 +1,5 @@
-"""_core.TrainPlan against the GradientTape path, bit for bit, and against float64 math."""
+"""_core.plan.Plan on a chain of layers against the GradientTape path, bit for bit, and
+against float64 math."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 
 import pydl
 from pydl import _core, optimizers
-from pydl.models import _plan
 
 from conftest import num_threads
 from .tape_reference import tape_steps
@@ -46,38 +46,55 @@ def copy_layers(layers):
             if s[0] == "dense" else s for s in layers]
 
 
+class ChainPlan:
+    """A _core.plan.Plan over a chain of layer tuples (one input, one loss head)."""
+
+    def __init__(self, core, out_features, sparse):
+        self.core, self.output_features, self.sparse = core, out_features, sparse
+
+    @property
+    def fused_loss(self):
+        return self.core.head_fused(0)
+
+
 def build_plan(layers, optimizer, loss, max_batch, in_features, from_logits=False, delta=1.0):
     variables = [pydl.Variable(a) for a in weights_of(layers)]
-    # The plan works on the Variables' own arrays.
-    it = iter(variables)
-    bound = []
-    for s in layers:
-        if s[0] == "dense":
-            w = next(it).value
-            b = next(it).value if s[2] is not None else None
-            bound.append(("dense", w, b, s[3], s[4]))
-        else:
-            bound.append(s)
     optimizer.build(variables)
-    kind, hyper, slot_of = _plan._optimizer_spec(optimizer)
-    state = [slot_of(optimizer.slots(v)) + (float(optimizer._decay_for(v)),) for v in variables]
-    core = _core.TrainPlan(in_features, bound, loss, kind, state, max_batch,
-                           from_logits=from_logits, delta=delta, **hyper)
-    return core, variables
+    # The plan works on the Variables' own arrays.
+    it = iter(range(len(variables)))
+    calls, features = [], in_features
+    for k, s in enumerate(layers):
+        if s[0] == "dense":
+            w = next(it)
+            b = next(it) if s[2] is not None else None
+            node = _core.plan.Dense(variables[w].value,
+                                    None if b is None else variables[b].value, s[3], s[4])
+            calls.append(_core.plan.Call(node, [k], [w] + ([] if b is None else [b])))
+            features = s[1].shape[1]
+        else:
+            calls.append(_core.plan.Call(_core.plan.Activation(s[1], s[2]), [k], []))
+    tensors = [_core.plan.TrainableTensor(v.value, optimizer._core_slots[i],
+                                          weight_decay=optimizer._decay_for(v))
+               for i, v in enumerate(variables)]
+    head = _core.plan.LossHead(len(layers), loss, from_logits=from_logits, delta=delta)
+    core = _core.plan.Plan([[in_features]], calls, [head], tensors, [],
+                           optimizer._update_rule(), max_batch)
+    return ChainPlan(core, features, loss == "sparse_categorical_crossentropy"), variables
 
 
-def run_plan(core, optimizer, x, y, indices, batch, steps, first=0, sample_weight=None,
+def run_plan(plan, optimizer, x, y, indices, batch, steps, first=0, sample_weight=None,
              outputs=True):
     lr = np.array([optimizer.learning_rate] * steps, np.float64)
     if callable(optimizer._learning_rate):
         lr = np.array([optimizer._learning_rate(optimizer.iterations + j) for j in range(steps)])
-    losses = np.empty(steps, np.float32)
+    losses = np.empty((steps, 2), np.float32)
     rows = min(len(indices), first + steps * batch) - first
-    predictions = np.empty((rows, core.output_features), np.float32) if outputs else None
-    core.run(x, y, indices, first, batch, steps, lr, optimizer.iterations, losses,
-             sample_weight=sample_weight, predictions=predictions)
+    predictions = np.empty((rows, plan.output_features), np.float32) if outputs else None
+    plan.core.run([x], [y], [sample_weight], indices, first, batch, steps, lr,
+                  optimizer.iterations, losses, [predictions], [])
     optimizer.iterations += steps
-    return losses, predictions
+    np.testing.assert_array_equal(losses[:, 0], losses[:, 1])  # one head, weight 1
+    return losses[:, 0].copy(), predictions
 
 
 def targets(rng, loss, n, out):
@@ -255,30 +272,32 @@ def small_plan():
     rng = np.random.default_rng(1)
     layers = make_layers(rng, 4, [("dense", 3, "relu"), ("dense", 2, "softmax")])
     opt = optimizers.SGD(0.1)
-    core, variables = build_plan(layers, opt, "sparse_categorical_crossentropy", 8, 4)
+    plan, variables = build_plan(layers, opt, "sparse_categorical_crossentropy", 8, 4)
     x = rng.standard_normal((10, 4)).astype(np.float32)
     y = rng.integers(0, 2, 10).astype(np.int64)
-    return core, x, y
+    return plan.core, x, y
 
 
-def _run(core, x, y, indices=None, first=0, batch=4, steps=1, lr=None, losses=None, **kw):
+def _run(core, x, y, indices=None, first=0, batch=4, steps=1, lr=None, losses=None,
+         sample_weight=None, predictions=None):
     indices = np.arange(len(x), dtype=np.int64) if indices is None else indices
     lr = np.full(steps, 0.1) if lr is None else lr
-    losses = np.empty(steps, np.float32) if losses is None else losses
-    core.run(x, y, indices, first, batch, steps, lr, 0, losses, **kw)
+    losses = np.empty((steps, 2), np.float32) if losses is None else losses
+    core.run([x], [y], [sample_weight], indices, first, batch, steps, lr, 0, losses,
+             [predictions], [])
 
 
 def test_run_rejects_bad_arguments(small_plan):
     core, x, y = small_plan
-    with pytest.raises(TypeError, match="x: expected dtype float32"):
+    with pytest.raises(TypeError, match=r"inputs\[0\]: expected dtype float32"):
         _run(core, x.astype(np.float64), y)
-    with pytest.raises(ValueError, match=r"x: expected an array of shape \(samples, 4\)"):
+    with pytest.raises(ValueError, match=r"inputs\[0\]: expected N samples of 4 values"):
         _run(core, x[:, :3].copy(), y)
-    with pytest.raises(ValueError, match="y: expected class indices of shape"):
+    with pytest.raises(ValueError, match=r"targets\[0\]: expected class indices for 10 samples"):
         _run(core, x, y[:5])
-    with pytest.raises(TypeError, match="y: expected int32 or int64"):
+    with pytest.raises(TypeError, match=r"targets\[0\]: expected int32 or int64"):
         _run(core, x, y.astype(np.float32))
-    with pytest.raises(ValueError, match=r"y: expected class indices in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"targets\[0\]: expected class indices in \[0, 2\)"):
         _run(core, x, np.full(10, 2, np.int64))
     with pytest.raises(ValueError, match=r"indices: expected sample positions in \[0, 10\)"):
         _run(core, x, y, indices=np.array([0, 1, 10, 2], np.int64))
@@ -288,30 +307,47 @@ def test_run_rejects_bad_arguments(small_plan):
         _run(core, x, y, steps=3, batch=4, first=2)
     with pytest.raises(ValueError, match="learning_rates: expected shape"):
         _run(core, x, y, lr=np.full(2, 0.1))
-    with pytest.raises(ValueError, match="predictions: expected shape"):
+    with pytest.raises(ValueError, match=r"predictions\[0\]: expected shape"):
         _run(core, x, y, predictions=np.empty((3, 2), np.float32))
-    with pytest.raises(ValueError, match="sample_weight: expected shape"):
+    with pytest.raises(ValueError, match=r"sample_weights\[0\]: expected shape"):
         _run(core, x, y, sample_weight=np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="losses: expected shape"):
+        _run(core, x, y, losses=np.empty((1, 1), np.float32))
 
 
-def test_constructor_rejects_bad_layers():
+def _plan(calls, tensors, rule=None, heads=None, inputs=([4],)):
+    rule = rule or _core.UpdateRule("sgd")
+    heads = heads if heads is not None else [_core.plan.LossHead(len(calls), "mse")]
+    return _core.plan.Plan([list(s) for s in inputs], calls, heads, tensors, [], rule, 4)
+
+
+def test_constructor_rejects_bad_graphs():
     w = np.zeros((4, 3), np.float32)
-    with pytest.raises(ValueError, match=r"layers\[0\] kernel: expected shape"):
-        _core.TrainPlan(5, [("dense", w, None, "relu", 0.0)], "mse", "sgd",
-                        [(None, None, None, 0.0)], 4)
-    with pytest.raises(ValueError, match=r"layers\[0\] activation: expected one of"):
-        _core.TrainPlan(4, [("dense", w, None, "nope", 0.0)], "mse", "sgd",
-                        [(None, None, None, 0.0)], 4)
-    with pytest.raises(ValueError, match="state: expected one"):
-        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "sgd", [], 4)
-    with pytest.raises(ValueError, match=r"state\[0\]\[0\]: expected the optimizer slot"):
-        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "adam",
-                        [(None, None, None, 0.0)], 4)
-    with pytest.raises(ValueError, match="loss: expected one of"):
-        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "hinge", "sgd",
-                        [(None, None, None, 0.0)], 4)
-    with pytest.raises(ValueError, match="share memory"):
-        _core.TrainPlan(4, [("dense", w, None, "relu", 0.0)], "mse", "sgd",
-                        [(w, None, None, 0.0)], 4, momentum=0.9)
-    with pytest.raises(ValueError, match="at least one 'dense' layer"):
-        _core.TrainPlan(4, [("activation", "relu", 0.0)], "mse", "sgd", [], 4)
+    b = np.zeros(3, np.float32)
+    dense = _core.plan.Dense(w, b, "relu")
+    with pytest.raises(ValueError, match=r"Dense\(4 -> 3\) expects one input whose last axis has 4"):
+        _plan([_core.plan.Call(dense, [0], [-1, -1])], [], inputs=([5],))
+    with pytest.raises(ValueError, match="activation: expected one of"):
+        _core.plan.Dense(w, None, "nope")
+    with pytest.raises(ValueError, match="reads value 1, which is not written before it"):
+        _plan([_core.plan.Call(dense, [1], [-1, -1])], [])
+    with pytest.raises(ValueError, match="has 2 tensors, received 1 indices"):
+        _plan([_core.plan.Call(dense, [0], [0])], [])
+    with pytest.raises(ValueError, match="is not trainable tensor 0"):
+        other = np.zeros((4, 3), np.float32)
+        _plan([_core.plan.Call(dense, [0], [0, -1])],
+              [_core.plan.TrainableTensor(other, (None, None, None))])
+    with pytest.raises(ValueError, match=r"slots\[0\]: expected the optimizer slot array"):
+        _plan([_core.plan.Call(dense, [0], [0, -1])],
+              [_core.plan.TrainableTensor(w, (None, None, None))], rule=_core.UpdateRule("adam"))
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        _core.plan.LossHead(1, "nope")
+    with pytest.raises(ValueError, match="share memory|overlap"):
+        _plan([_core.plan.Call(dense, [0], [0, -1])],
+              [_core.plan.TrainableTensor(w, (w, None, None))],
+              rule=_core.UpdateRule("sgd", momentum=0.9))
+    with pytest.raises(ValueError, match="two losses read the same value"):
+        _plan([_core.plan.Call(dense, [0], [-1, -1])], [],
+              heads=[_core.plan.LossHead(1, "mse"), _core.plan.LossHead(1, "mae")])
+    with pytest.raises(ValueError, match="at least one loss"):
+        _plan([_core.plan.Call(dense, [0], [-1, -1])], [], heads=[])

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...layers import layer as layer_module
-
 
 class Unsupported(Exception):
     """A part of the model has no native form; the message says which and why."""
@@ -134,6 +132,10 @@ def _walk(model, values_in: list, description: Description, sources: list) -> li
         else:
             if not _same_call(layer, "_plan_node"):
                 raise Unsupported(f"{type(layer).__name__} ({layer.name!r}) has a call of its own")
+            for v in layer.weights:
+                if v.value.dtype != np.float32:
+                    raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is "
+                                      f"{v.value.dtype}")
             shapes = [description.shapes[v] for v in inputs]
             native = layer._plan_node(CallContext(layer, shapes, node.kwargs))
             if native.node is None:
@@ -166,8 +168,6 @@ def describe(model, input_shapes: list):
 def _describe(model, input_shapes: list) -> Description:
     if not _is_graph_model(model):
         raise Unsupported("only a Sequential or Functional model with its own call is fused")
-    if layer_module._add_loss_used[0]:
-        raise Unsupported("add_loss takes the tape")
     description = Description(input_shapes=[tuple(s) for s in input_shapes])
     description.shapes = list(description.input_shapes)
     n_in = len(input_shapes)
@@ -177,11 +177,6 @@ def _describe(model, input_shapes: list) -> Description:
     variables = model.trainable_weights
     description.variables = variables
     index = {id(v): i for i, v in enumerate(variables)}
-    for native, _ in description.calls:
-        for v in native.variables:
-            if v.value.dtype != np.float32:
-                raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is "
-                                  f"{v.value.dtype}")
     loss = model._compile_loss
     if loss is None:
         raise Unsupported("the model was compiled without a loss")

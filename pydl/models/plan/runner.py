@@ -46,6 +46,8 @@ def _accumulate(tracker, values: np.ndarray, rows: np.ndarray) -> None:
 class PlanRunner:
     """Runs fit's steps on a FusedPlan (see models/trainer.py for the runner contract)."""
 
+    kind = "plan"
+
     def __init__(self, model, fused, data):
         self.model = model
         self.fused = fused
