@@ -24,10 +24,16 @@ A new differentiable op is written so (pydl/ops/math.py has many):
 The backward closure gets the gradient of the output and returns one gradient
 per input (None where `rec[0][i]` is False); it must not modify `g` in place.
 The stack of active tapes is thread-local.
+
+Where a value feeds several ops, its gradient is the sum of what they send back,
+added in the reverse order of the ops' recording (the latest op's first, an op's
+inputs in order): a fixed order whatever the walk, which the fused training plan
+(csrc/plan/graph_plan.h) follows too, so both give the same bits.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -42,6 +48,7 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+_sequence = itertools.count()  # when each op was recorded (Tensor._seq)
 
 
 def _auto_watch(tape: "GradientTape", x) -> bool:
@@ -86,6 +93,7 @@ def record(value: np.ndarray, inputs: tuple, rec, backward) -> Tensor:
     out._inputs = inputs
     out._needs = rec[0]
     out._backward = backward
+    out._seq = next(_sequence)
     key = id(out)
     tapes = rec[1]
     for tape in tapes:
@@ -299,23 +307,27 @@ class GradientTape:
                     if need and id(p) in leads:
                         leads.add(key)
                         break
-        grads = {}
+        pending = {}  # id -> [(seq of the sending op, gradient), ...]
         for t, seed in zip(targets, seeds):
             if id(t) in leads:
                 g = np.ones_like(_value_of(t)) if seed is None else seed
-                _accumulate(grads, id(t), g)
+                _contribute(pending, id(t), _SEED, g)
         for node in reversed(order):
             key = id(node)
-            g = grads.get(key)
-            if g is None or key not in recorded:
+            parts = pending.pop(key, None)
+            if parts is None or key not in recorded:
+                if parts is not None:
+                    pending[key] = parts  # a source: summed below
                 continue
+            g = _sum(parts)
+            if key in source_ids:
+                pending[key] = [(_SEED, g)]
             input_grads = node._backward(g)
+            seq = node._seq
             for p, need, pg in zip(node._inputs, node._needs, input_grads):
                 if need and pg is not None and id(p) in leads:
-                    _accumulate(grads, id(p), pg)
-            if key not in source_ids:
-                del grads[key]  # free intermediate gradients early
-        return grads
+                    _contribute(pending, id(p), seq, pg)
+        return {key: _sum(parts) for key, parts in pending.items()}
 
 
 def _topological_order(roots: list, recorded: set) -> list:
@@ -340,9 +352,27 @@ def _topological_order(roots: list, recorded: set) -> list:
     return order
 
 
-def _accumulate(grads: dict, key: int, g) -> None:
-    previous = grads.get(key)
-    grads[key] = g if previous is None else previous + g
+_SEED = float("inf")  # a target's own gradient comes before any op's
+
+
+def _contribute(pending: dict, key: int, seq, g) -> None:
+    parts = pending.get(key)
+    if parts is None:
+        pending[key] = [(seq, g)]
+    else:
+        parts.append((seq, g))
+
+
+def _sum(parts: list):
+    """The contributions added latest op first (a stable sort keeps an op's inputs in
+    order): total = g_latest; total = total + g_next; ..."""
+    if len(parts) == 1:
+        return parts[0][1]
+    parts.sort(key=lambda part: -part[0])
+    total = parts[0][1]
+    for _, g in parts[1:]:
+        total = total + g
+    return total
 
 
 def _finish(g, source, unconnected: str):

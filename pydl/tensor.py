@@ -191,11 +191,13 @@ class Tensor(ArrayOperators):
     Attributes used by the tape (pydl/tape.py), None when the op was not
     recorded: `_inputs` (the op's inputs), `_needs` (per input: does it need a
     gradient), `_backward` (closure: output gradient -> tuple of input
-    gradients, None where not needed). `_logits` is set by the softmax/sigmoid
-    ops for loss fusion (pydl/ops/losses.py).
+    gradients, None where not needed), `_seq` (when the op was recorded: the tape
+    sums the gradients a tensor receives in the reverse order of the ops that
+    sent them). `_logits` is set by the softmax/sigmoid ops for loss fusion
+    (pydl/ops/losses.py).
     """
 
-    __slots__ = ("_value", "_inputs", "_needs", "_backward", "_logits", "__weakref__")
+    __slots__ = ("_value", "_inputs", "_needs", "_backward", "_logits", "_seq", "__weakref__")
 
     def __init__(self, value: np.ndarray):
         self._value = value

@@ -11,6 +11,7 @@
 #include "plan/nodes/activation_node.h"
 #include "plan/nodes/dense_node.h"
 #include "plan/nodes/dropout_node.h"
+#include "plan/nodes/merge_node.h"
 #include "plan/nodes/view_node.h"
 
 namespace pydl::bind {
@@ -89,6 +90,34 @@ void bind_plan_nodes(py::module_& pm) {
                  return std::make_shared<plan::DropoutNode>(rate);
              }),
              py::arg("rate"));
+
+    py::class_<plan::MergeNode, Node, std::shared_ptr<plan::MergeNode>>(
+        pm, "Merge", "Merge(kind): add, subtract, multiply, average, maximum or minimum of "
+                     "inputs of one shape, folded pairwise as the tape does.")
+        .def(py::init([](const std::string& kind) {
+                 static const std::pair<const char*, plan::MergeKind> kinds[] = {
+                     {"add", plan::MergeKind::add}, {"subtract", plan::MergeKind::subtract},
+                     {"multiply", plan::MergeKind::multiply}, {"average", plan::MergeKind::average},
+                     {"maximum", plan::MergeKind::maximum}, {"minimum", plan::MergeKind::minimum}};
+                 for (const auto& k : kinds) {
+                     if (kind == k.first) return std::make_shared<plan::MergeNode>(k.second);
+                 }
+                 throw py::value_error("kind: expected one of add, subtract, multiply, average, "
+                                       "maximum, minimum, received '" + kind + "'");
+             }),
+             py::arg("kind"));
+
+    py::class_<plan::ConcatNode, Node, std::shared_ptr<plan::ConcatNode>>(
+        pm, "Concatenate", "Concatenate(axis): along a per-sample axis (0 = the first axis "
+                           "after the batch).")
+        .def(py::init([](std::ptrdiff_t axis) {
+                 if (axis < 0) {
+                     throw py::value_error("axis: expected a per-sample axis >= 0, received " +
+                                           std::to_string(axis));
+                 }
+                 return std::make_shared<plan::ConcatNode>(axis);
+             }),
+             py::arg("axis"));
 
     py::class_<plan::ViewNode, Node, std::shared_ptr<plan::ViewNode>>(
         pm, "Reshape", "Reshape(shape): the same values under another per-sample shape "

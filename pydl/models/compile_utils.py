@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from .. import metrics as metrics_module
-from . import structures
+from .. import _tree as tree
 
 
 def _name_of(identifier, obj) -> str:
@@ -227,8 +227,8 @@ def flat_sample_weights(sample_weight, count: int) -> list:
     """One sample-weight array (or None) per output from a single array or a structure."""
     if sample_weight is None:
         return [None] * count
-    if structures.is_nested(sample_weight):
-        flat = structures.flatten(sample_weight)
+    if tree.is_nested(sample_weight):
+        flat = tree.flatten(sample_weight)
         if len(flat) != count:
             raise ValueError(f"sample_weight: expected one entry per output ({count}), received "
                              f"{len(flat)}")

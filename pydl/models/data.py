@@ -319,13 +319,13 @@ class Dataset:
                        mapped(self.x_by_input))
 
     def x_struct(self, start: int, stop: int):
-        from .structures import pack_as
+        from .._tree import pack_sequence_as as pack_as
 
         return pack_as(self.x_template, [a[start:stop] for a in self.x_leaves])
 
     def batch(self, order, start: int, size: int):
         from .steps import pack_x_y_sample_weight
-        from .structures import pack_as
+        from .._tree import pack_sequence_as as pack_as
 
         if order is None:
             stop = min(start + size, self.num_samples)
@@ -390,7 +390,7 @@ class InputsMixin:
         """(leaves, template, leaves in model input order) of the inputs, converted, the
         model built on them. `template` is x's structure (None for one array); leaves
         are in its flatten order (dicts by sorted key)."""
-        from .structures import flatten, is_nested
+        from .._tree import flatten, is_nested
 
         if x is None:
             raise ValueError("x: expected input data, received None")
@@ -438,7 +438,7 @@ class InputsMixin:
     def _output_shapes(self, x_struct) -> list:
         """The flat output shapes: from the graph when there is one, else seen on one
         sample (cached per input shape)."""
-        from .structures import flatten
+        from .._tree import flatten
 
         outputs = getattr(self, "outputs", None) if hasattr(type(self), "outputs") else None
         if outputs:
@@ -449,7 +449,7 @@ class InputsMixin:
         key = tuple(tuple(a.shape[1:]) for a in flatten(x_struct))
         cached = self.__dict__.get("_seen_output_shapes")
         if cached is None or cached[0] != key:
-            from .structures import map_structure
+            from .._tree import map_structure
 
             sample = map_structure(lambda a: a[:1], x_struct)
             outs = flatten(self._predict_batch(sample))
@@ -459,7 +459,7 @@ class InputsMixin:
 
     def _prepare_data(self, x, y, sample_weight, class_weight, targets=True) -> Dataset:
         """Checks and converts fit / evaluate / predict data once (see Dataset)."""
-        from .structures import is_nested, pack_as
+        from .._tree import is_nested, pack_sequence_as as pack_as
 
         x_leaves, x_template, x_ordered = self._prepare_x(x)
         n = check_same_lengths("x", x_leaves)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import structures
+from .. import _tree as tree
 
 
 def unpack_x_y_sample_weight(data):
@@ -57,7 +57,7 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def batch_size_of(x) -> int:
-    return int(np.shape(structures.flatten(x)[0])[0])
+    return int(np.shape(tree.flatten(x)[0])[0])
 
 
 class StepsMixin:
@@ -119,7 +119,7 @@ class StepsMixin:
         if self._compile_loss is not None:
             names = self._compile_loss.output_names
             y_flat = self._flat_by_outputs("y", y, names)
-            pred_flat = structures.flatten(y_pred)
+            pred_flat = tree.flatten(y_pred)
             if len(pred_flat) != len(names):
                 raise ValueError(f"compute_loss: the model has {len(names)} outputs ({names}), "
                                  f"y_pred has {len(pred_flat)}")
@@ -138,7 +138,7 @@ class StepsMixin:
         if metrics is not None and (metrics._user and any(metrics._user)):
             names = metrics.output_names
             y_flat = self._flat_by_outputs("y", y, names)
-            pred_flat = [np.asarray(p) for p in structures.flatten(y_pred)]
+            pred_flat = [np.asarray(p) for p in tree.flatten(y_pred)]
             if not metrics.built:
                 metrics.build(y_flat, [(None,) + p.shape[1:] for p in pred_flat])
             metrics.update_state(y_flat, pred_flat, self._flat_sample_weights(sample_weight, names))
@@ -182,5 +182,5 @@ class StepsMixin:
             return known
         if isinstance(y_pred, dict):
             return sorted(y_pred)
-        count = len(structures.flatten(y_pred))
+        count = len(tree.flatten(y_pred))
         return ["output"] if count == 1 else [f"output_{i}" for i in range(count)]

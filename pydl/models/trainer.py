@@ -26,7 +26,8 @@ import numpy as np
 from .. import _random
 from .. import callbacks as callbacks_module
 from ..layers import layer as layer_module
-from . import data, structures
+from .. import _tree as tree
+from . import data
 from .compile_utils import LossTracker  # noqa: F401  (re-exported for plan accounting)
 from .compiled import CompiledState
 from .progbar import Progbar
@@ -408,7 +409,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 outputs = self.predict_step(pack_x_y_sample_weight(inputs.x_struct(start, stop)))
             else:
                 outputs = self._predict_batch(inputs.x_struct(start, stop))
-            flat = [np.asarray(o) for o in structures.flatten(outputs)]
+            flat = [np.asarray(o) for o in tree.flatten(outputs)]
             if results is None:
                 structure = outputs
                 results = [f if num_steps == 1 else np.empty((rows,) + f.shape[1:], f.dtype)
@@ -422,14 +423,14 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         callback_list.on_predict_end()
         if progbar is not None:
             progbar.update(num_steps, finalize=True)
-        if not structures.is_nested(structure):
+        if not tree.is_nested(structure):
             return results[0]
-        return structures.pack_as(structure, results)
+        return tree.pack_sequence_as(structure, results)
 
     def _predict_batch(self, x):
         """The outputs of one batch (arrays), without the tape."""
         outputs = self(x, training=False)
-        return structures.map_structure(np.asarray, outputs)
+        return tree.map_structure(np.asarray, outputs)
 
     # -- one batch -------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -456,6 +457,6 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         inputs = self._prepare_data(x, None, None, None, targets=False)
         x_struct = inputs.x_struct(0, inputs.num_samples)
         if "predict_step" in self._overridden_steps():
-            return structures.map_structure(
+            return tree.map_structure(
                 np.asarray, self.predict_step(pack_x_y_sample_weight(x_struct)))
         return self._predict_batch(x_struct)

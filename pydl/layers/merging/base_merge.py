@@ -81,6 +81,18 @@ class Merge(Layer):
     def _merge_function(self, inputs):
         raise NotImplementedError
 
+    # The core's name of the fold (_core.plan.Merge), None for a merge it does not run.
+    _plan_kind = None
+
+    def _plan_node(self, call):
+        shapes = call.input_shapes
+        if self._plan_kind is None or any(s != shapes[0] for s in shapes):
+            return call.unsupported(f"{type(self).__name__} {self.name!r} on inputs of "
+                                    f"different shapes {shapes} takes the tape")
+        from ... import _core
+
+        return call.native(_core.plan.Merge(self._plan_kind))
+
 
 def _expand_to(x, rank: int):
     """``x`` with axes of size 1 added after the batch axis up to ``rank`` (Keras 3)."""

@@ -67,6 +67,15 @@ class Concatenate(Layer):
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def _plan_node(self, call):
+        from ... import _core
+
+        rank = len(call.input_shapes[0]) + 1
+        axis = self.axis % rank
+        if axis == 0:
+            return call.unsupported(f"Concatenate {self.name!r} joins along the batch axis")
+        return call.native(_core.plan.Concatenate(axis - 1))
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["axis"] = self.axis

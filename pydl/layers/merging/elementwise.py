@@ -16,6 +16,8 @@ from .base_merge import Merge, check_shape_list
 class Add(Merge):
     """Sum of the inputs: ``y = x1 + x2 + ...``."""
 
+    _plan_kind = "add"
+
     def _merge_function(self, inputs):
         out = inputs[0]
         for x in inputs[1:]:
@@ -25,6 +27,8 @@ class Add(Merge):
 
 class Subtract(Merge):
     """Difference of exactly two inputs: ``y = x1 - x2``."""
+
+    _plan_kind = "subtract"
 
     def build(self, input_shape):
         shapes = check_shape_list(self, input_shape)
@@ -43,6 +47,8 @@ class Subtract(Merge):
 class Multiply(Merge):
     """Elementwise product of the inputs: ``y = x1 * x2 * ...``."""
 
+    _plan_kind = "multiply"
+
     def _merge_function(self, inputs):
         out = inputs[0]
         for x in inputs[1:]:
@@ -52,6 +58,8 @@ class Multiply(Merge):
 
 class Average(Merge):
     """Elementwise mean of the inputs: ``y = (x1 + x2 + ...) / n``."""
+
+    _plan_kind = "average"
 
     def _merge_function(self, inputs):
         out = inputs[0]
@@ -63,6 +71,8 @@ class Average(Merge):
 class Maximum(Merge):
     """Elementwise maximum of the inputs (the gradient goes to the first on ties)."""
 
+    _plan_kind = "maximum"
+
     def _merge_function(self, inputs):
         out = inputs[0]
         for x in inputs[1:]:
@@ -72,6 +82,8 @@ class Maximum(Merge):
 
 class Minimum(Merge):
     """Elementwise minimum of the inputs (the gradient goes to the first on ties)."""
+
+    _plan_kind = "minimum"
 
     def _merge_function(self, inputs):
         out = inputs[0]

@@ -74,6 +74,12 @@ class Reshape(Layer):
         return ops.reshape(inputs, (shape[0],) + resolve_target(shape[1:], self.target_shape,
                                                                   self.name))
 
+    def _plan_node(self, call):
+        from ... import _core
+
+        target = resolve_target(call.input_shapes[0], self.target_shape, self.name)
+        return call.native(_core.plan.Reshape(list(target)))
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["target_shape"] = list(self.target_shape)
