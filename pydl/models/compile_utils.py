@@ -140,8 +140,10 @@ class CompileLoss:
         return total
 
 
-class CompileMetrics:
-    """The compiled metrics of every output, built on the first data.
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics of every output (Keras' ``compile_metrics``): one Metric whose
+    ``update_state(y, y_pred, sample_weight)`` updates them all (built on the first data)
+    and whose ``result()`` is a dict by log name.
 
     Args:
         metrics, weighted_metrics: as given to ``compile``.
@@ -150,9 +152,9 @@ class CompileMetrics:
     """
 
     def __init__(self, metrics, weighted_metrics, output_names: list, loss_specs: list):
+        super().__init__(name="compile_metrics")
         self.output_names = list(output_names)
         self.loss_specs = loss_specs
-        self._user = []  # per output: [(identifier, weighted)]
         per_output = [[] for _ in self.output_names]
         for specs, weighted in ((metrics, False), (weighted_metrics, True)):
             if specs is None:
@@ -179,8 +181,12 @@ class CompileMetrics:
         self.entries = []  # (log name, metric, weighted, output index)
 
     @property
+    def empty(self) -> bool:
+        return not any(self._user)
+
+    @property
     def names(self) -> list:
-        """Log names before the build (the identifiers' own names)."""
+        """Log names (before the build: the identifiers' own names)."""
         if self.built:
             return [name for name, _, _, _ in self.entries]
         prefix = len(self.output_names) > 1
@@ -210,7 +216,14 @@ class CompileMetrics:
     def metrics(self) -> list:
         return [metric for _, metric, _, _ in self.entries]
 
-    def update_state(self, y_flat: list, pred_flat: list, sw_flat: list) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Updates every compiled metric from a batch (structures by output)."""
+        names = self.output_names
+        y_flat = flat_by_outputs("y", y_true, names)
+        pred_flat = [np.asarray(p) for p in tree.flatten(y_pred)]
+        sw_flat = flat_sample_weights(sample_weight, names)
+        if not self.built:
+            self.build(y_flat, [(None,) + p.shape[1:] for p in pred_flat])
         for _, metric, weighted, i in self.entries:
             metric.update_state(y_flat[i], pred_flat[i],
                                 sample_weight=sw_flat[i] if weighted else None)
@@ -220,17 +233,37 @@ class CompileMetrics:
             metric.reset_state()
 
     def result(self) -> dict:
-        return {name: float(metric.result()) for name, metric, _, _ in self.entries}
+        return {name: metric.result() for name, metric, _, _ in self.entries}
 
 
-def flat_sample_weights(sample_weight, count: int) -> list:
-    """One sample-weight array (or None) per output from a single array or a structure."""
+def flat_by_outputs(arg: str, value, names: list) -> list:
+    """One entry per output: a dict by output name, a list/tuple in output order, or one
+    value for a single output."""
+    if isinstance(value, dict):
+        missing = [n for n in names if n not in value]
+        if len(names) == 1 and missing and len(value) == 1:
+            return list(value.values())
+        if missing:
+            raise ValueError(f"{arg}: expected entries for the outputs {names}, the keys "
+                             f"{missing} are missing (received keys {list(value)})")
+        return [value[n] for n in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) != len(names):
+            raise ValueError(f"{arg}: expected one entry per output ({len(names)}: {names}), "
+                             f"received {len(value)}")
+        return list(value)
+    if len(names) > 1:
+        raise ValueError(f"{arg}: the model has {len(names)} outputs ({names}); pass a list "
+                         "or a dict keyed by output name")
+    return [value]
+
+
+def flat_sample_weights(sample_weight, names: list) -> list:
+    """One sample-weight array (or None) per output, from one array (for every output), a
+    list in output order or a dict by output name."""
     if sample_weight is None:
-        return [None] * count
-    if tree.is_nested(sample_weight):
-        flat = tree.flatten(sample_weight)
-        if len(flat) != count:
-            raise ValueError(f"sample_weight: expected one entry per output ({count}), received "
-                             f"{len(flat)}")
-        return flat
-    return [sample_weight] * count
+        return [None] * len(names)
+    if isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple))
+                                           and len(names) > 1):
+        return flat_by_outputs("sample_weight", sample_weight, names)
+    return [sample_weight] * len(names)

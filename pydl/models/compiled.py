@@ -105,8 +105,8 @@ class CompiledState:
         if not self.compiled or self._loss_tracker is None:
             return []
         out = [self._loss_tracker]
-        if self._compile_metrics is not None:
-            out.extend(self._compile_metrics.metrics)
+        if self._compile_metrics is not None and not self._compile_metrics.empty:
+            out.append(self._compile_metrics)
         if self._compile_loss is not None:
             out.extend(self._compile_loss.metrics)
         return out
@@ -116,13 +116,16 @@ class CompiledState:
         from ..metrics import Metric
 
         compiled = {id(m) for m in self._compiled_metrics()}
+        if self._compile_metrics is not None:
+            compiled.update(id(m) for m in self._compile_metrics.metrics)
         return [v for v in list(self.__dict__.values())
                 if isinstance(v, Metric) and id(v) not in compiled]
 
     @property
     def metrics(self) -> list:
-        """Keras 3's order: the loss tracker, the compiled metrics, the per-output loss
-        trackers, then Metric objects set as attributes of the model."""
+        """Keras 3's order: the loss tracker, the compiled metrics (one ``compile_metrics``
+        object whose result is a dict), the per-output loss trackers, then Metric objects
+        set as attributes of the model."""
         return self._compiled_metrics() + self._own_metrics()
 
     @property

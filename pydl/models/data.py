@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from .. import _core
+from .compile_utils import flat_by_outputs, flat_sample_weights
 
 
 def as_array(arg: str, value) -> np.ndarray:
@@ -483,7 +484,7 @@ class InputsMixin:
         loss_fns = self._compile_loss.fns if self._compile_loss is not None else \
             [None] * len(names)
         y_out = []
-        for i, (value, shape, loss) in enumerate(zip(self._flat_by_outputs("y", y, names),
+        for i, (value, shape, loss) in enumerate(zip(flat_by_outputs("y", y, names),
                                                      out_shapes, loss_fns)):
             if value is None:
                 y_out.append(None)
@@ -498,7 +499,7 @@ class InputsMixin:
         y_template, y_leaves = _template_like(y, names, y_out)
         check_same_lengths("y", y_leaves, reference)
         sw_out, converted = [], {}
-        for i, value in enumerate(self._flat_sample_weights(sample_weight, names)):
+        for i, value in enumerate(flat_sample_weights(sample_weight, names)):
             if value is None or y_out[i] is None:
                 sw_out.append(None)
                 continue

@@ -36,9 +36,15 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        if _functional_arguments(args, kwargs):
             # functional.py subclasses this class: found by name, not imported here.
-            return object.__new__(object_registration.builtin("Functional"))
+            functional = object_registration.builtin("Functional")
+            if cls is Model:
+                return object.__new__(functional)
+            if not issubclass(cls, functional):
+                # A subclass built like a Functional model (Keras' guides: CustomModel(inputs,
+                # outputs) with its own train_step): the subclass with Functional mixed in.
+                return object.__new__(_functional_subclass(cls, functional))
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -163,3 +169,24 @@ class Model(Trainer, Layer):
     def load_weights(self, filepath, **kwargs):
         """Reads weights written by ``save_weights`` (or a whole ``save`` file)."""
         saving.load_weights(self, filepath)
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    """Whether a Model is made from (inputs, outputs), as Keras 3 decides it."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or \
+        ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _functional_subclass(cls, functional):
+    """``cls`` with Functional after it in the MRO (made once per class): its own methods
+    first, Functional's graph and call next, as Keras 3 injects Functional."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, functional),
+                    {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                     "_pydl_functional_of": cls})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _tree as tree
+from .compile_utils import flat_by_outputs, flat_sample_weights
 
 
 def unpack_x_y_sample_weight(data):
@@ -118,12 +119,12 @@ class StepsMixin:
             self._build_compile_state(self._output_names_for(y_pred))
         if self._compile_loss is not None:
             names = self._compile_loss.output_names
-            y_flat = self._flat_by_outputs("y", y, names)
+            y_flat = flat_by_outputs("y", y, names)
             pred_flat = tree.flatten(y_pred)
             if len(pred_flat) != len(names):
                 raise ValueError(f"compute_loss: the model has {len(names)} outputs ({names}), "
                                  f"y_pred has {len(pred_flat)}")
-            sw_flat = self._flat_sample_weights(sample_weight, names)
+            sw_flat = flat_sample_weights(sample_weight, names)
             total = self._compile_loss(y_flat, pred_flat, sw_flat)
         if self._step_penalties:
             for penalty in self.losses:
@@ -135,45 +136,9 @@ class StepsMixin:
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns ``get_metrics_result()``."""
         metrics = self._compile_metrics
-        if metrics is not None and (metrics._user and any(metrics._user)):
-            names = metrics.output_names
-            y_flat = self._flat_by_outputs("y", y, names)
-            pred_flat = [np.asarray(p) for p in tree.flatten(y_pred)]
-            if not metrics.built:
-                metrics.build(y_flat, [(None,) + p.shape[1:] for p in pred_flat])
-            metrics.update_state(y_flat, pred_flat, self._flat_sample_weights(sample_weight, names))
+        if metrics is not None and not metrics.empty:
+            metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
-
-    # -- structures by output ----------------------------------------------------
-    def _flat_by_outputs(self, arg: str, value, names: list) -> list:
-        """One entry per output: a dict by output name, a list/tuple in output order, or
-        one value for a single output."""
-        if isinstance(value, dict):
-            missing = [n for n in names if n not in value]
-            if missing and len(names) > 1:
-                raise ValueError(f"{arg}: expected entries for the outputs {names}, the keys "
-                                 f"{missing} are missing (received keys {list(value)})")
-            if len(names) == 1 and missing:
-                return [value[next(iter(value))]] if len(value) == 1 else \
-                    [value.get(names[0])]
-            return [value[n] for n in names]
-        if isinstance(value, (list, tuple)) and len(names) > 1:
-            if len(value) != len(names):
-                raise ValueError(f"{arg}: expected one entry per output ({len(names)}: {names}), "
-                                 f"received {len(value)}")
-            return list(value)
-        if len(names) > 1:
-            raise ValueError(f"{arg}: the model has {len(names)} outputs ({names}); pass a list "
-                             "or a dict keyed by output name")
-        return [value]
-
-    def _flat_sample_weights(self, sample_weight, names: list) -> list:
-        if sample_weight is None:
-            return [None] * len(names)
-        if isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple))
-                                               and len(names) > 1):
-            return self._flat_by_outputs("sample_weight", sample_weight, names)
-        return [sample_weight] * len(names)
 
     def _output_names_for(self, y_pred) -> list:
         """The output names of a model without a graph, from its first predictions."""
