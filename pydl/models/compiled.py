@@ -80,9 +80,19 @@ class CompiledState:
             self._build_compile_state(names)
 
     def _known_output_names(self):
-        """The flat output names when the model knows its outputs before data, else None."""
+        """The flat output names when the model knows its outputs before data, else None:
+        the keys of outputs given as a dict (Keras 3 prefers them), else the names of the
+        layers that make them."""
         names = getattr(self, "output_names", None)
-        return list(names) if names else None
+        if not names:
+            return None
+        try:
+            structure = self.output
+        except (AttributeError, ValueError):
+            structure = None
+        if isinstance(structure, dict) and len(structure) == len(names):
+            return sorted(structure)
+        return list(names)
 
     def _build_compile_state(self, output_names: list) -> None:
         """The per-output losses and metrics, once the outputs are known."""
