@@ -168,10 +168,13 @@ void bind_losses(py::module_& m) {
           R"doc(Loss value sum_i(w_i * l_i) / B, as Keras 3 ("sum_over_batch_size").
 
 kind: mse, mae, huber, binary_crossentropy, categorical_crossentropy,
-sparse_categorical_crossentropy. y_pred (B, ...) float32/float64; y_true the
+sparse_categorical_crossentropy, kl_divergence, poisson, log_cosh, hinge,
+squared_hinge, categorical_hinge, cosine_similarity, msle, mape. y_pred (B, ...) float32/float64; y_true the
 same shape and dtype, or int32/int64 class indices of shape y_pred.shape[:-1]
 for the sparse kind. l_i is the mean over the last axis (mse, mae, huber,
-binary_crossentropy) or the sum over classes (categorical). grad, when given,
+binary_crossentropy, msle, mape, log_cosh, poisson, hinge, squared_hinge), the
+sum over it (categorical, kl_divergence) or a whole-row quantity
+(categorical_hinge, cosine_similarity), as Keras 3. grad, when given,
 receives d(loss)/d(y_pred) (it may be y_pred itself). sample_weight (B,).
 from_logits applies to the crossentropy kinds, delta to huber.)doc");
 }

@@ -14,4 +14,6 @@ void bind_update(pybind11::module_& m);       // UpdateRule: one optimizer updat
 void bind_rules(pybind11::module_& m);        // training rules shared by the tape and the plan
 void bind_plan(pybind11::module_& m);         // _core.plan: the fused training step of a model graph
 void bind_plan_nodes(pybind11::module_& pm);  // _core.plan node specs (called by bind_plan)
+void bind_normalization(pybind11::module_& m);  // batch / layer normalization
+void bind_sequence(pybind11::module_& m);       // embedding lookup, global pooling
 }  // namespace pydl::bind

@@ -11,4 +11,6 @@ PYBIND11_MODULE(_core, m) {
     pydl::bind::bind_update(m);
     pydl::bind::bind_rules(m);
     pydl::bind::bind_plan(m);
+    pydl::bind::bind_normalization(m);
+    pydl::bind::bind_sequence(m);
 }

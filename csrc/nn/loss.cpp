@@ -5,6 +5,9 @@
 #include <memory>
 
 #include "nn/loss_rows.h"
+#include "nn/loss_rows_hinge.h"
+#include "nn/loss_rows_probabilistic.h"
+#include "nn/loss_rows_regression.h"
 #include "nn/reduce.h"
 
 namespace pydl::nn {
@@ -22,6 +25,15 @@ constexpr LossName kLossNames[] = {
     {"binary_crossentropy", LossKind::binary_crossentropy},
     {"categorical_crossentropy", LossKind::categorical_crossentropy},
     {"sparse_categorical_crossentropy", LossKind::sparse_categorical_crossentropy},
+    {"kl_divergence", LossKind::kl_divergence},
+    {"poisson", LossKind::poisson},
+    {"log_cosh", LossKind::log_cosh},
+    {"hinge", LossKind::hinge},
+    {"squared_hinge", LossKind::squared_hinge},
+    {"categorical_hinge", LossKind::categorical_hinge},
+    {"cosine_similarity", LossKind::cosine_similarity},
+    {"msle", LossKind::msle},
+    {"mape", LossKind::mape},
 };
 
 // About this many values per block of rows: enough work to amortize a block
@@ -164,7 +176,8 @@ bool parse_loss(const std::string& name, LossKind* out) {
 
 const char* loss_names() {
     return "mse, mae, huber, binary_crossentropy, categorical_crossentropy, "
-           "sparse_categorical_crossentropy";
+           "sparse_categorical_crossentropy, kl_divergence, poisson, log_cosh, hinge, "
+           "squared_hinge, categorical_hinge, cosine_similarity, msle, mape";
 }
 
 template <class T>
@@ -192,6 +205,35 @@ double loss(const LossProblem<T>& p) {
             if (p.labels_i64) return sparse_loss(p, p.labels_i64);
             if (p.labels_i32) return sparse_loss(p, p.labels_i32);
             return std::numeric_limits<double>::quiet_NaN();  // no labels given
+        case LossKind::kl_divergence:
+            return dense_loss(p, loss_rows::kl_divergence<T>);
+        case LossKind::poisson:
+            return dense_loss(p, loss_rows::poisson<T>);
+        case LossKind::log_cosh:
+            return dense_loss(p, loss_rows::log_cosh<T>);
+        case LossKind::hinge:
+        case LossKind::squared_hinge: {
+            // Keras maps 0/1 targets to -1/1 when the whole batch is binary.
+            const bool binary = loss_rows::all_binary(p.y_true, p.rows * p.cols);
+            if (p.kind == LossKind::hinge) {
+                return dense_loss(p, [binary](const T* t, const T* x, T* g, std::ptrdiff_t n,
+                                              double k) {
+                    return loss_rows::hinge<false, T>(t, x, g, n, k, binary);
+                });
+            }
+            return dense_loss(p, [binary](const T* t, const T* x, T* g, std::ptrdiff_t n,
+                                          double k) {
+                return loss_rows::hinge<true, T>(t, x, g, n, k, binary);
+            });
+        }
+        case LossKind::categorical_hinge:
+            return dense_loss(p, loss_rows::categorical_hinge<T>);
+        case LossKind::cosine_similarity:
+            return dense_loss(p, loss_rows::cosine_similarity<T>);
+        case LossKind::msle:
+            return dense_loss(p, loss_rows::msle<T>);
+        case LossKind::mape:
+            return dense_loss(p, loss_rows::mape<T>);
     }
     return 0.0;
 }

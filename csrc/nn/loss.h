@@ -5,8 +5,10 @@
 // the batch of `batch` samples, so each sample owns rows / batch consecutive
 // rows and its sample weight applies to all of them.
 //
-//   per-row loss l_r : mean over the row (mse, mae, huber, binary_crossentropy),
-//                      sum over classes (categorical, sparse categorical)
+//   per-row loss l_r : mean over the row (mse, mae, huber, binary_crossentropy,
+//                      msle, mape, log_cosh, poisson, hinge, squared_hinge), sum over
+//                      the row (categorical, sparse categorical, kl_divergence), or a
+//                      whole-row quantity (categorical_hinge, cosine_similarity)
 //   returned value   : sum_r(w_r * l_r) / rows        (Keras "sum_over_batch_size")
 //   grad (optional)  : d(returned value) / d(y_pred)
 //
@@ -32,6 +34,16 @@ enum class LossKind : int {
     binary_crossentropy,
     categorical_crossentropy,
     sparse_categorical_crossentropy,
+    // Second milestone (Keras 3 formulas: nn/loss_rows_{regression,probabilistic,hinge}.h).
+    kl_divergence,
+    poisson,
+    log_cosh,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    cosine_similarity,  // over the last axis
+    msle,               // mean squared logarithmic error
+    mape,               // mean absolute percentage error
 };
 
 // Parses a name of docs/core_api.md; false when unknown.
