@@ -243,6 +243,8 @@ _SNAKE = {
     "random_normal": RandomNormal, "random_uniform": RandomUniform,
     "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling, "zeros": Zeros,
     "ones": Ones, "constant": Constant,
+    # Keras' aliases ("uniform" is Embedding's default initializer).
+    "uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros,
 }
 
 

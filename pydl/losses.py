@@ -16,6 +16,9 @@ import numpy as np
 from . import ops
 from .ops import (binary_crossentropy, categorical_crossentropy, huber, mean_absolute_error,  # noqa: F401
                   mean_squared_error, sparse_categorical_crossentropy)
+from .ops.losses import (categorical_hinge, cosine_similarity, hinge, kl_divergence,  # noqa: F401
+                         log_cosh, mean_absolute_percentage_error,
+                         mean_squared_logarithmic_error, poisson, squared_hinge)
 
 _REDUCTIONS = ("sum_over_batch_size",)
 
@@ -248,6 +251,116 @@ class SparseCategoricalCrossentropy(_CoreLoss):
         return dict(super().get_config(), from_logits=self.from_logits)
 
 
+# --------------------------------------------------------------------------- second milestone
+class _PlainCoreLoss(_CoreLoss):
+    """A built-in loss without options of its own: ``__init__(reduction, name, dtype)``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+
+class KLDivergence(_PlainCoreLoss):
+    """Kullback-Leibler divergence: ``sum(t * log(t / p), axis=-1)``, t and p clipped to [1e-7, 1]."""
+
+    kind = "kl_divergence"
+    _function = staticmethod(kl_divergence)
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class Poisson(_PlainCoreLoss):
+    """Poisson loss: ``mean(p - t * log(p + 1e-7), axis=-1)``."""
+
+    kind = "poisson"
+    _function = staticmethod(poisson)
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class LogCosh(_PlainCoreLoss):
+    """``mean(log(cosh(p - t)), axis=-1)``: about ``e**2 / 2`` for small errors, ``|e| - log 2`` for large."""
+
+    kind = "log_cosh"
+    _function = staticmethod(log_cosh)
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class Hinge(_PlainCoreLoss):
+    """``mean(maximum(1 - t * p, 0), axis=-1)``; targets of 0/1 become -1/1 (when all are 0 or 1)."""
+
+    kind = "hinge"
+    _function = staticmethod(hinge)
+
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class SquaredHinge(_PlainCoreLoss):
+    """``mean(maximum(1 - t * p, 0) ** 2, axis=-1)``; targets of 0/1 become -1/1 as in `Hinge`."""
+
+    kind = "squared_hinge"
+    _function = staticmethod(squared_hinge)
+
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class CategoricalHinge(_PlainCoreLoss):
+    """``maximum(max((1 - t) * p) - sum(t * p) + 1, 0)`` per sample (one-hot targets t)."""
+
+    kind = "categorical_hinge"
+    _function = staticmethod(categorical_hinge)
+
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class CosineSimilarity(_CoreLoss):
+    """``-sum(l2_normalize(t) * l2_normalize(p), axis=-1)``: -1 for the same direction, 0 orthogonal.
+
+    Args:
+        axis: the axis the similarity runs along; only -1 (the last) is supported.
+    """
+
+    kind = "cosine_similarity"
+    _function = staticmethod(cosine_similarity)
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        if axis != -1:
+            raise ValueError(f"axis: only -1 (the last axis) is supported, received axis={axis!r}")
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.axis = -1
+
+    def get_config(self):
+        return dict(super().get_config(), axis=self.axis)
+
+
+class MeanSquaredLogarithmicError(_PlainCoreLoss):
+    """``mean((log(max(p, eps) + 1) - log(max(t, eps) + 1)) ** 2, axis=-1)``, eps = 1e-7."""
+
+    kind = "msle"
+    _function = staticmethod(mean_squared_logarithmic_error)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
+                 dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class MeanAbsolutePercentageError(_PlainCoreLoss):
+    """``100 * mean(|(t - p) / max(|t|, eps)|, axis=-1)``, eps = 1e-7."""
+
+    kind = "mape"
+    _function = staticmethod(mean_absolute_percentage_error)
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
+                 dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
 _BY_NAME = {
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
@@ -257,9 +370,25 @@ _BY_NAME = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "poisson": Poisson,
+    "log_cosh": LogCosh,
+    "logcosh": LogCosh,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
+    "cosine_similarity": CosineSimilarity,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError,
 }
 _CLASSES = {cls.__name__: cls for cls in (MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
-                                          CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+                                          CategoricalCrossentropy, SparseCategoricalCrossentropy,
+                                          KLDivergence, Poisson, LogCosh, Hinge, SquaredHinge,
+                                          CategoricalHinge, CosineSimilarity,
+                                          MeanSquaredLogarithmicError, MeanAbsolutePercentageError)}
 
 
 def serialize(loss: Loss) -> dict:

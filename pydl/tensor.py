@@ -194,10 +194,12 @@ class Tensor(ArrayOperators):
     gradients, None where not needed), `_seq` (when the op was recorded: the tape
     sums the gradients a tensor receives in the reverse order of the ops that
     sent them). `_logits` is set by the softmax/sigmoid ops for loss fusion
-    (pydl/ops/losses.py).
+    (pydl/ops/losses.py). `_keras_mask` is the boolean mask a layer attached to its
+    output (Keras 3 masking, pydl/layers/layer.py).
     """
 
-    __slots__ = ("_value", "_inputs", "_needs", "_backward", "_logits", "_seq", "__weakref__")
+    __slots__ = ("_value", "_inputs", "_needs", "_backward", "_logits", "_seq", "_keras_mask",
+                 "__weakref__")
 
     def __init__(self, value: np.ndarray):
         self._value = value
@@ -205,6 +207,7 @@ class Tensor(ArrayOperators):
         self._needs = None
         self._backward = None
         self._logits = None
+        self._keras_mask = None
 
     def _array(self) -> np.ndarray:
         return self._value

@@ -42,6 +42,8 @@ class Dense(Layer):
         layer = pydl.layers.Dense(10, activation="softmax", input_shape=(784,))
     """
 
+    supports_masking = True  # passes a mask on unchanged (Keras 3)
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -146,6 +148,8 @@ class Activation(Layer):
         activation: name or function from ``pydl.activations``.
     """
 
+    supports_masking = True  # passes a mask on unchanged (Keras 3)
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -189,6 +193,8 @@ class Dropout(Layer):
             (e.g. ``(batch, 1, features)`` to drop the same features at every step).
         seed: seed of this layer's own generator; from the global one when None.
     """
+
+    supports_masking = True  # passes a mask on unchanged (Keras 3)
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) \

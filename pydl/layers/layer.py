@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import re
 import threading
+import warnings
 
 import numpy as np
 
@@ -119,6 +120,7 @@ class _CallContext(threading.local):
 _context = _CallContext()
 _add_loss_used = [False]  # skip clearing losses on every call until add_loss is used
 _accepts_training: dict = {}
+_accepts_mask: dict = {}
 
 
 def _call_accepts_training(cls) -> bool:
@@ -129,6 +131,31 @@ def _call_accepts_training(cls) -> bool:
             p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         _accepts_training[cls] = known
     return known
+
+
+def _call_accepts_mask(cls) -> bool:
+    known = _accepts_mask.get(cls)
+    if known is None:
+        known = _accepts_mask[cls] = "mask" in inspect.signature(cls.call).parameters
+    return known
+
+
+def _propagate_mask(layer, inputs, outputs, previous_mask) -> None:
+    """Keras 3 masking after a call: a layer that supports masking attaches
+    ``compute_mask(inputs, previous_mask)`` to its (Tensor) output as ``_keras_mask``;
+    one that does not drops an incoming mask with Keras' warning."""
+    if not layer.supports_masking:
+        if previous_mask is None:
+            return
+        warnings.warn(f"Layer {layer.name!r} (of type {type(layer).__name__}) was passed an "
+                      "input with a mask attached to it. However, this layer does not support "
+                      "masking and will therefore destroy the mask information. Downstream "
+                      "layers will not see the mask.", stacklevel=3)
+        return
+    if outputs.__class__ is Tensor and outputs._keras_mask is None:
+        mask = layer.compute_mask(inputs, previous_mask)
+        if mask is not None:
+            outputs._keras_mask = np.asarray(mask, dtype=bool)
 
 
 def _shape_of(x):
@@ -176,6 +203,8 @@ class Layer:
         object.__setattr__(self, "_losses", [])  # plain list: add_loss must not bump caches
         self._input_shape_arg = _input_shape_from(kwargs)
         self._batch_size_arg = kwargs.get("batch_size")
+        if type(self).compute_mask is not Layer.compute_mask:
+            self.supports_masking = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -219,6 +248,14 @@ class Layer:
         """The computation, from `pydl.ops`. Override it."""
         return inputs
 
+    # Keras 3: whether the layer passes on (or computes) a mask; True by default for a
+    # layer that overrides compute_mask (set in __init__), else as the class declares.
+    supports_masking = False
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the output (a bool array), given the input's; default: the same."""
+        return previous_mask
+
     def __call__(self, inputs, *args, training=None, **kwargs):
         cls = inputs.__class__
         if cls is not np.ndarray and cls is not Tensor and _node.is_symbolic(inputs, args, kwargs):
@@ -232,16 +269,26 @@ class Layer:
             self.built = True
         if outer and _add_loss_used[0]:
             self._clear_losses()
+        # Keras 3 masking: a mask rides on a Tensor (`_keras_mask`) and is passed to
+        # a `call` that takes `mask`, unless one was given explicitly.
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None and inputs.__class__ is Tensor:
+            previous_mask = inputs._keras_mask
+            if previous_mask is not None and _call_accepts_mask(type(self)):
+                kwargs["mask"] = previous_mask
         saved = _context.training
         _context.depth += 1
         _context.training = training
         try:
             if _call_accepts_training(type(self)):
                 kwargs["training"] = training
-            return self.call(inputs, *args, **kwargs)
+            outputs = self.call(inputs, *args, **kwargs)
         finally:
             _context.depth -= 1
             _context.training = saved
+        if previous_mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            _propagate_mask(self, inputs, outputs, previous_mask)
+        return outputs
 
     def _convert_inputs(self, inputs):
         # NumPy / list input becomes an array of the layer's dtype (float inputs are cast,

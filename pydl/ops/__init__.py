@@ -13,11 +13,17 @@ from .activation import (elu, gelu, leaky_relu, linear, log_softmax, relu, selu,
 from .dense import dense
 from .discrete import argmax, argmin, equal, one_hot
 from .dropout import dropout
+from .embedding import embedding_lookup
 from .linalg import matmul, tensordot
-from .losses import (binary_crossentropy, categorical_crossentropy, huber, mean_absolute_error,
-                     mean_squared_error, sparse_categorical_crossentropy)
+from .losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,
+                     cosine_similarity, hinge, huber, kl_divergence, log_cosh,
+                     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
+                     squared_hinge)
 from .math import (abs, add, cast, clip, divide, exp, log, maximum, minimum, multiply, negative,
                    pow, sqrt, square, subtract, where)
+from .normalization import batch_normalization, layer_normalization, normalize
+from .pooling import global_average_pool1d, global_max_pool1d
 from .reduction import max, mean, min, sum
 from .shape import (broadcast_to, concatenate, expand_dims, getitem, reshape, squeeze, stack,
                     transpose)
@@ -34,4 +40,11 @@ __all__ = [
     "negative", "one_hot", "ones", "pow", "relu", "reshape", "selu", "shape", "sigmoid", "silu",
     "softmax", "softplus", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze",
     "stack", "subtract", "sum", "swish", "tanh", "tensordot", "transpose", "where", "zeros",
+]
+# Layers beyond Dense (normalization, embedding, pooling) and the second-milestone losses.
+__all__ += [
+    "batch_normalization", "categorical_hinge", "cosine_similarity", "embedding_lookup",
+    "global_average_pool1d", "global_max_pool1d", "hinge", "kl_divergence",
+    "layer_normalization", "log_cosh", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "normalize", "poisson", "squared_hinge",
 ]

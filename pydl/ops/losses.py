@@ -3,7 +3,9 @@
 Each returns a scalar Tensor: the per-sample losses weighted by `sample_weight`
 and summed over the batch, divided by the batch size (Keras'
 "sum_over_batch_size"). Per-sample loss: mean over the last axis (mse, mae,
-huber, binary_crossentropy), sum over classes (categorical).
+huber, binary_crossentropy, msle, mape, log_cosh, poisson, hinge,
+squared_hinge), sum over it (categorical, kl_divergence) or a quantity of the
+whole last axis (categorical_hinge, cosine_similarity), as Keras 3 writes them.
 
 Fusion: when `y_pred` is the output of a softmax (sigmoid for binary) op, or of
 `dense` with that activation, and `from_logits=False`, the loss is computed
@@ -21,6 +23,10 @@ from ..tape import record, recording
 from ..tensor import Tensor
 from ._convert import as_float, contiguous, float_dtype, raw
 
+# Kinds whose per-sample loss is one quantity of the whole last axis: a 1-D y_pred
+# is one sample (the other kinds read it as one value per sample).
+_ROW_KINDS = ("categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
+              "categorical_hinge", "cosine_similarity")
 _FUSES = {}
 
 
@@ -95,8 +101,7 @@ def _loss(name: str, kind: str, y_true, y_pred, sample_weight, from_logits=False
     # A 1-D prediction is one value per sample (categorical: one sample of classes).
     pred = value
     if value.ndim == 1:
-        pred = value[None, :] if kind in ("categorical_crossentropy",
-                                           "sparse_categorical_crossentropy") else value[:, None]
+        pred = value[None, :] if kind in _ROW_KINDS else value[:, None]
         t = np.asarray(raw(y_true))
         if kind == "sparse_categorical_crossentropy" and t.ndim == 0:
             y_true = t.reshape(1)
@@ -150,3 +155,55 @@ def sparse_categorical_crossentropy(y_true, y_pred, sample_weight=None,
     """`-log p[y]`, y integer class indices."""
     return _loss("sparse_categorical_crossentropy", "sparse_categorical_crossentropy", y_true,
                  y_pred, sample_weight, from_logits)
+
+
+def kl_divergence(y_true, y_pred, sample_weight=None):
+    """`sum(t * log(t / p), axis=-1)` with t, p clipped to [1e-7, 1]."""
+    return _loss("kl_divergence", "kl_divergence", y_true, y_pred, sample_weight)
+
+
+def poisson(y_true, y_pred, sample_weight=None):
+    """`mean(p - t * log(p + 1e-7), axis=-1)`."""
+    return _loss("poisson", "poisson", y_true, y_pred, sample_weight)
+
+
+def log_cosh(y_true, y_pred, sample_weight=None):
+    """`mean(log(cosh(p - t)), axis=-1)`, computed as `e + softplus(-2 e) - log(2)`."""
+    return _loss("log_cosh", "log_cosh", y_true, y_pred, sample_weight)
+
+
+def hinge(y_true, y_pred, sample_weight=None):
+    """`mean(maximum(1 - t * p, 0), axis=-1)`; 0/1 targets become -1/1 when all are binary."""
+    return _loss("hinge", "hinge", y_true, y_pred, sample_weight)
+
+
+def squared_hinge(y_true, y_pred, sample_weight=None):
+    """`mean(maximum(1 - t * p, 0) ** 2, axis=-1)`; 0/1 targets become -1/1 as in `hinge`."""
+    return _loss("squared_hinge", "squared_hinge", y_true, y_pred, sample_weight)
+
+
+def categorical_hinge(y_true, y_pred, sample_weight=None):
+    """`maximum(max((1 - t) * p) - sum(t * p) + 1, 0)` over the last axis (one-hot t)."""
+    return _loss("categorical_hinge", "categorical_hinge", y_true, y_pred, sample_weight)
+
+
+def cosine_similarity(y_true, y_pred, sample_weight=None, axis=-1):
+    """`-sum(l2_normalize(t) * l2_normalize(p), axis=-1)` (Keras: -1 is most similar).
+
+    Args:
+        axis: only -1 (the last axis) is supported.
+    """
+    if axis != -1:
+        raise ValueError(f"cosine_similarity: only axis=-1 (the last axis) is supported, "
+                         f"received axis={axis!r}")
+    return _loss("cosine_similarity", "cosine_similarity", y_true, y_pred, sample_weight)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred, sample_weight=None):
+    """`mean((log(max(p, eps) + 1) - log(max(t, eps) + 1)) ** 2, axis=-1)`, eps = 1e-7."""
+    return _loss("mean_squared_logarithmic_error", "msle", y_true, y_pred, sample_weight)
+
+
+def mean_absolute_percentage_error(y_true, y_pred, sample_weight=None):
+    """`100 * mean(|(t - p) / max(|t|, eps)|, axis=-1)`, eps = 1e-7."""
+    return _loss("mean_absolute_percentage_error", "mape", y_true, y_pred, sample_weight)
