@@ -380,19 +380,19 @@ def _imdb_like(rng, n, length=120, vocab=2000):
 
 def test_dlwp_imdb_multi_hot_model_trains(rng):
     pydl.utils.set_random_seed(0)
-    x, y = _imdb_like(rng, 1000, vocab=2000)
+    x, y = _imdb_like(rng, 700, length=100, vocab=1000)
     model = pydl.Sequential([
         pydl.Input((x.shape[1],)),
-        layers.CategoryEncoding(num_tokens=2000, output_mode="multi_hot"),
+        layers.CategoryEncoding(num_tokens=1000, output_mode="multi_hot"),
         layers.Dense(16, activation="relu"),
         layers.Dense(16, activation="relu"),
         layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(x[:800], y[:800], epochs=5, batch_size=64, verbose=0,
-                        validation_data=(x[800:], y[800:]))
+    history = model.fit(x[:560], y[:560], epochs=5, batch_size=64, verbose=0,
+                        validation_data=(x[560:], y[560:]))
     assert history.history["loss"][-1] < history.history["loss"][0] - 0.3
-    assert history.history["val_accuracy"][-1] > 0.85
+    assert history.history["val_accuracy"][-1] > 0.8
 
 
 def test_embedding_pooling_text_classifier_learns_a_planted_signal(rng):
