@@ -6,7 +6,8 @@
     python benchmarks/run.py --quick         # the same
     python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
-Workloads: gemm, dense, train, predict, scaling, memory. Competitors: pydl, the NumPy
+Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
+LayerNormalization forward + backward), text (Embedding text classifier). Competitors: pydl, the NumPy
 baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
 a jitted JAX step when JAX is installed.
 """
@@ -27,10 +28,11 @@ from benchmarks import machine, report  # noqa: E402
 from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
-from benchmarks.workloads import dense, gemm, memory, predict, scaling, train  # noqa: E402
+from benchmarks.workloads import (dense, gemm, memory, normalization, predict,  # noqa: E402
+                                  scaling, text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
-             "scaling": scaling, "memory": memory}
+             "scaling": scaling, "memory": memory, "norm": normalization, "text": text}
 
 
 def _thread_counts(text: str | None) -> list[int]:

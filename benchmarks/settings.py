@@ -49,6 +49,10 @@ class Settings:
     predict_batches: list[int]
     memory_samples: int
     memory_epochs: int
+    # Layers beyond Dense: normalization forward+backward shapes (batch, features) and the
+    # Embedding -> GlobalAveragePooling1D -> Dense(1) text classifier.
+    norm_shapes: list[tuple[int, int]] = field(default_factory=lambda: [(256, 1024)])
+    text_model: dict = field(default_factory=lambda: dict(TEXT_MODEL))
     settle_s: float = 0.12  # pause before each sample at > 1 thread (see timing.py)
     use_torch: bool = True
     use_torch_compile: bool = True
@@ -58,6 +62,8 @@ class Settings:
 
 SQUARES = [(n, n, n) for n in (256, 512, 1024, 2048)]
 MLP_SHAPES = [(128, 784, 512), (128, 512, 256), (32, 64, 32), (256, 4096, 4096)]
+
+TEXT_MODEL = {"vocab": 20000, "dim": 128, "length": 200, "batch": 128, "steps": 16}
 
 MNIST_SIZES = (784, 512, 256, 10)
 SMALL_SIZES = (64, 32, 10)
@@ -87,7 +93,7 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         dense_shapes=SQUARES[:3] + MLP_SHAPES[:3],
                         nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
                         predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
-                        use_torch_compile=False)
+                        text_model=dict(TEXT_MODEL, steps=8), use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
         return Settings(mode, threads, repeats=1, min_sample_s=0.0,
@@ -95,5 +101,7 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         nets=[Net((12, 8, 3), ce, "sgd", 4, 2), Net((12, 8, 3), ce, "adam", 4, 2),
                               Net((12, 16, 6), "mse", "sgd", 4, 2)],
                         predict_batches=[1, 4], memory_samples=64, memory_epochs=2,
+                        norm_shapes=[(8, 16)],
+                        text_model={"vocab": 50, "dim": 8, "length": 10, "batch": 4, "steps": 2},
                         settle_s=0.0, use_torch_compile=False)
     raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

@@ -18,11 +18,11 @@ using norm_detail::kMaxColumnBlock;
 // Values per parallel chunk below which a parallel region costs more than it saves.
 constexpr std::ptrdiff_t kParallelValues = 32768;
 
-// Column block width for inner == 1: the widest block that still leaves a few
-// blocks per thread (the width never changes a result: each column is summed
-// over rows in order whatever the block).
+// Column block width for inner == 1: the widest block (up to kMaxColumnBlock, a multiple
+// of 16) that still leaves two blocks per thread. The width never changes a result:
+// each column is summed over the rows in order whatever its block.
 std::ptrdiff_t column_block(std::ptrdiff_t channels) {
-    const std::ptrdiff_t per_thread = channels / (4 * std::max(1, num_threads()));
+    const std::ptrdiff_t per_thread = channels / (2 * std::max(1, num_threads()));
     const std::ptrdiff_t width = std::min<std::ptrdiff_t>(kMaxColumnBlock, per_thread / 16 * 16);
     return std::max<std::ptrdiff_t>(16, width);
 }

@@ -8,9 +8,10 @@
 // call the installed table; each unit is serial, so which thread runs it never
 // changes a result.
 //
-// Every sum is accumulated in double in a fixed order: a column sum over rows in
-// row order, a row (segment) sum in kLanes interleaved lanes added pairwise. The
-// order depends only on the shapes, never on the thread count or the unit split.
+// Every sum is accumulated in double in a fixed order (norm_loops.h): a column sum
+// over rows in row order, a row (segment) sum in kLanes interleaved lanes added as a
+// pairwise tree, then its tail. The order depends only on the shapes, never on the
+// thread count or the unit split.
 #pragma once
 
 #include <cstddef>
@@ -19,10 +20,11 @@ namespace pydl::nn::norm_detail {
 
 using std::ptrdiff_t;
 
-// Lanes of the double accumulators of a contiguous (segment) sum.
-inline constexpr int kLanes = 8;
+// Lanes of the double accumulators of a contiguous (segment) sum: several independent
+// chains of vector additions.
+inline constexpr int kLanes = 32;
 // Widest column block of the column-wise kernels (their accumulators live on the stack).
-inline constexpr ptrdiff_t kMaxColumnBlock = 64;
+inline constexpr ptrdiff_t kMaxColumnBlock = 256;
 
 // Batch normalization of channels [c0, c1), x viewed as (outer, channels, inner);
 // "cols" units take inner == 1 (x is (outer, channels): a block of at most

@@ -3,14 +3,16 @@
 // PYDL_NORM_NS to its own namespace name (cpu/isa.h: per-ISA code stays in its
 // own namespace). Contracts: nn/norm_kernels.h.
 //
-// Element-wise work is done in T; sums in double (the order is fixed by the
-// loops, see norm_kernels.h). Per-channel / per-row constants are computed in
-// double and rounded to T once. std::sqrt compiles to an instruction here
-// (-fno-math-errno), so no libm call reaches the per-ISA files.
+// Element-wise work is done in T; sums in T over short chunks, chunk sums added in
+// double, in an order fixed by the shapes (row_sums and columns below).
+// Per-channel / per-row constants are computed in double and rounded to T once.
+// std::sqrt compiles to an instruction here (-fno-math-errno): no libm call reaches
+// the per-ISA files.
 #ifndef PYDL_NORM_NS
 #error "define PYDL_NORM_NS before including nn/norm_loops.h"
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -19,18 +21,90 @@
 namespace pydl::nn::norm_detail::PYDL_NORM_NS {
 namespace {
 
-// lane[k] += f(i) for i in [0, n), i in lane i % kLanes.
-template <class F>
-inline void add_lanes(std::ptrdiff_t n, double* __restrict lane, F&& f) {
-    std::ptrdiff_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-        for (int k = 0; k < kLanes; ++k) lane[k] += f(i + k);
+using std::ptrdiff_t;
+
+// Two sums computed in one pass: Pair in double, PairOf<T> the terms and partial sums.
+template <class A>
+struct PairOf {
+    A a, b;
+};
+using Pair = PairOf<double>;
+
+// Values per chunk of a row sum, and rows per chunk of a column sum: a chunk is summed
+// in T (float32 for float32 data: no conversions, half the bytes), then added in double.
+constexpr ptrdiff_t kChunk = 512;
+constexpr ptrdiff_t kRowChunk = 16;
+
+// sum of f(i) over [0, n) for f returning PairOf<T> (both sums in one pass). Each chunk of
+// kChunk values runs kLanes interleaved lanes in T over whole groups of kLanes values,
+// adds them as a pairwise tree, then its tail in order; chunk totals are added in double,
+// in order. The lanes are local arrays indexed only by constants after unrolling, so the
+// compiler keeps them in registers.
+template <class T, class F>
+inline Pair row_sums(ptrdiff_t n, F&& f) {
+    Pair total{0.0, 0.0};
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += kChunk) {
+        const ptrdiff_t c1 = std::min(n, c0 + kChunk);
+        T la[kLanes] = {}, lb[kLanes] = {};
+        ptrdiff_t i = c0;
+        for (; i + kLanes <= c1; i += kLanes) {
+            for (int k = 0; k < kLanes; ++k) {
+                const PairOf<T> v = f(i + k);
+                la[k] += v.a;
+                lb[k] += v.b;
+            }
+        }
+        for (int width = kLanes / 2; width > 0; width /= 2) {
+            for (int k = 0; k < width; ++k) {
+                la[k] += la[k + width];
+                lb[k] += lb[k + width];
+            }
+        }
+        for (; i < c1; ++i) {
+            const PairOf<T> v = f(i);
+            la[0] += v.a;
+            lb[0] += v.b;
+        }
+        total.a += static_cast<double>(la[0]);
+        total.b += static_cast<double>(lb[0]);
     }
-    for (int k = 0; i < n; ++i, ++k) lane[k] += f(i);
+    return total;
 }
 
-inline double lanes_total(const double* lane) {
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+// out[j] = sum over rows r, in order, of f(r, j) for j in [0, w) (w <= kMaxColumnBlock; f
+// returns PairOf<T>: both sums in one pass): chunks of kRowChunk rows summed in T, chunk
+// sums added in double, in order. Rows are read whole (w contiguous values each) into
+// accumulators that stay in L1: narrow strided blocks would touch a new page per row.
+template <class T, class F>
+inline void columns(ptrdiff_t rows, ptrdiff_t w, Pair* __restrict out, F&& f) {
+    double a[kMaxColumnBlock], b[kMaxColumnBlock];
+    for (ptrdiff_t j = 0; j < w; ++j) a[j] = b[j] = 0.0;
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += kRowChunk) {
+        const ptrdiff_t r1 = std::min(rows, r0 + kRowChunk);
+        T ca[kMaxColumnBlock], cb[kMaxColumnBlock];
+        for (ptrdiff_t j = 0; j < w; ++j) ca[j] = cb[j] = T(0);
+        for (ptrdiff_t r = r0; r < r1; ++r) {
+            for (ptrdiff_t j = 0; j < w; ++j) {
+                const PairOf<T> v = f(r, j);
+                ca[j] += v.a;
+                cb[j] += v.b;
+            }
+        }
+        for (ptrdiff_t j = 0; j < w; ++j) {
+            a[j] += static_cast<double>(ca[j]);
+            b[j] += static_cast<double>(cb[j]);
+        }
+    }
+    for (ptrdiff_t j = 0; j < w; ++j) out[j] = {a[j], b[j]};
+}
+
+// Mean and (biased) variance from sums of d = x - shift and d^2 over n values. The shift
+// is one of the values (the first), so the one-pass formula keeps double precision for
+// any offset of the data.
+inline Pair moments(double shift, Pair sums, double n) {
+    const double mean_d = sums.a / n;
+    const double var = sums.b / n - mean_d * mean_d;
+    return {shift + mean_d, var > 0.0 ? var : 0.0};
 }
 
 // ---------------------------------------------------------------- batch normalization
@@ -40,10 +114,10 @@ struct ForwardConstants {
     T mean, scale, shift;
 };
 
-// Statistics of channel c from the batch sums (count values), or read from the
-// unit; writes mean / variance / inv_std and returns the affine constants.
+// Statistics of channel c from the batch (mean, variance over count values), or read
+// from the unit; writes mean / variance / inv_std and returns the affine constants.
 template <class T>
-ForwardConstants<T> channel_constants(const BatchNormUnit<T>& u, std::ptrdiff_t c, double mean,
+ForwardConstants<T> channel_constants(const BatchNormUnit<T>& u, ptrdiff_t c, double mean,
                                       double variance) {
     if (u.training) {
         u.mean[c] = static_cast<T>(mean);
@@ -60,69 +134,61 @@ ForwardConstants<T> channel_constants(const BatchNormUnit<T>& u, std::ptrdiff_t 
 }
 
 template <class T>
-void batchnorm_forward_cols(const BatchNormUnit<T>& u, std::ptrdiff_t c0, std::ptrdiff_t c1) {
-    const std::ptrdiff_t rows = u.outer, ld = u.channels, w = c1 - c0;
+void batchnorm_forward_cols(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff_t c1) {
+    const ptrdiff_t rows = u.outer, ld = u.channels, w = c1 - c0;
     const T* __restrict x = u.x + c0;
-    double mean[kMaxColumnBlock] = {}, var[kMaxColumnBlock] = {};
-    if (u.training) {
-        for (std::ptrdiff_t r = 0; r < rows; ++r) {
-            const T* __restrict xr = x + r * ld;
-            for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] += static_cast<double>(xr[j]);
+    Pair stats[kMaxColumnBlock] = {};
+    if (u.training && rows > 0) {
+        const T* shift = x;  // the first row
+        columns<T>(rows, w, stats, [x, ld, shift](ptrdiff_t r, ptrdiff_t j) {
+            const T d = x[r * ld + j] - shift[j];
+            return PairOf<T>{d, d * d};
+        });
+        for (ptrdiff_t j = 0; j < w; ++j) {
+            stats[j] = moments(static_cast<double>(shift[j]), stats[j], static_cast<double>(rows));
         }
-        const double inv_n = 1.0 / static_cast<double>(rows);
-        for (std::ptrdiff_t j = 0; j < w; ++j) mean[j] *= inv_n;
-        for (std::ptrdiff_t r = 0; r < rows; ++r) {
-            const T* __restrict xr = x + r * ld;
-            for (std::ptrdiff_t j = 0; j < w; ++j) {
-                const double d = static_cast<double>(xr[j]) - mean[j];
-                var[j] += d * d;
-            }
-        }
-        for (std::ptrdiff_t j = 0; j < w; ++j) var[j] *= inv_n;
     }
     T m[kMaxColumnBlock], scale[kMaxColumnBlock], shift[kMaxColumnBlock];
-    for (std::ptrdiff_t j = 0; j < w; ++j) {
-        const ForwardConstants<T> k = channel_constants(u, c0 + j, mean[j], var[j]);
+    for (ptrdiff_t j = 0; j < w; ++j) {
+        const ForwardConstants<T> k = channel_constants(u, c0 + j, stats[j].a, stats[j].b);
         m[j] = k.mean;
         scale[j] = k.scale;
         shift[j] = k.shift;
     }
-    for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    for (ptrdiff_t r = 0; r < rows; ++r) {
         const T* __restrict xr = x + r * ld;
         T* __restrict yr = u.y + r * ld + c0;
-        for (std::ptrdiff_t j = 0; j < w; ++j) yr[j] = (xr[j] - m[j]) * scale[j] + shift[j];
+        for (ptrdiff_t j = 0; j < w; ++j) yr[j] = (xr[j] - m[j]) * scale[j] + shift[j];
     }
 }
 
 template <class T>
-void batchnorm_forward_channels(const BatchNormUnit<T>& u, std::ptrdiff_t c0,
-                                std::ptrdiff_t c1) {
-    const std::ptrdiff_t inner = u.inner, stride = u.channels * inner;
-    for (std::ptrdiff_t c = c0; c < c1; ++c) {
+void batchnorm_forward_channels(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff_t c1) {
+    const ptrdiff_t inner = u.inner, stride = u.channels * inner;
+    for (ptrdiff_t c = c0; c < c1; ++c) {
         const T* x = u.x + c * inner;
-        double mean = 0.0, var = 0.0;
-        if (u.training) {
-            double lane[kLanes] = {};
-            for (std::ptrdiff_t o = 0; o < u.outer; ++o) {
+        Pair stats{0.0, 0.0};
+        if (u.training && u.outer * inner > 0) {
+            // Segments (one per outer index) summed in order, each a row_sums.
+            const T shift = x[0];
+            Pair sums{0.0, 0.0};
+            for (ptrdiff_t o = 0; o < u.outer; ++o) {
                 const T* __restrict s = x + o * stride;
-                add_lanes(inner, lane, [s](std::ptrdiff_t i) { return static_cast<double>(s[i]); });
-            }
-            mean = lanes_total(lane) / static_cast<double>(u.outer * inner);
-            double sq[kLanes] = {};
-            for (std::ptrdiff_t o = 0; o < u.outer; ++o) {
-                const T* __restrict s = x + o * stride;
-                add_lanes(inner, sq, [s, mean](std::ptrdiff_t i) {
-                    const double d = static_cast<double>(s[i]) - mean;
-                    return d * d;
+                const Pair p = row_sums<T>(inner, [s, shift](ptrdiff_t i) {
+                    const T d = s[i] - shift;
+                    return PairOf<T>{d, d * d};
                 });
+                sums.a += p.a;
+                sums.b += p.b;
             }
-            var = lanes_total(sq) / static_cast<double>(u.outer * inner);
+            stats = moments(static_cast<double>(shift), sums,
+                            static_cast<double>(u.outer * inner));
         }
-        const ForwardConstants<T> k = channel_constants(u, c, mean, var);
-        for (std::ptrdiff_t o = 0; o < u.outer; ++o) {
+        const ForwardConstants<T> k = channel_constants(u, c, stats.a, stats.b);
+        for (ptrdiff_t o = 0; o < u.outer; ++o) {
             const T* __restrict s = x + o * stride;
             T* __restrict y = u.y + o * stride + c * inner;
-            for (std::ptrdiff_t i = 0; i < inner; ++i) y[i] = (s[i] - k.mean) * k.scale + k.shift;
+            for (ptrdiff_t i = 0; i < inner; ++i) y[i] = (s[i] - k.mean) * k.scale + k.shift;
         }
     }
 }
@@ -135,8 +201,8 @@ struct BackwardConstants {
 
 // From the channel's sums sum(dy) and sum(dy * (x - mean)) over count values.
 template <class T>
-BackwardConstants<T> backward_constants(const BatchNormUnit<T>& u, std::ptrdiff_t c,
-                                        double sum_dy, double sum_dy_xc, double count) {
+BackwardConstants<T> backward_constants(const BatchNormUnit<T>& u, ptrdiff_t c, double sum_dy,
+                                        double sum_dy_xc, double count) {
     const double inv = static_cast<double>(u.inv_std[c]);
     const double gamma = u.gamma ? static_cast<double>(u.gamma[c]) : 1.0;
     if (u.dgamma) u.dgamma[c] = static_cast<T>(sum_dy_xc * inv);
@@ -150,63 +216,60 @@ BackwardConstants<T> backward_constants(const BatchNormUnit<T>& u, std::ptrdiff_
 }
 
 template <class T>
-void batchnorm_backward_cols(const BatchNormUnit<T>& u, std::ptrdiff_t c0, std::ptrdiff_t c1) {
-    const std::ptrdiff_t rows = u.outer, ld = u.channels, w = c1 - c0;
+void batchnorm_backward_cols(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff_t c1) {
+    const ptrdiff_t rows = u.outer, ld = u.channels, w = c1 - c0;
+    const T* __restrict x = u.x + c0;
+    const T* __restrict dy = u.dy + c0;
     T m[kMaxColumnBlock];
-    for (std::ptrdiff_t j = 0; j < w; ++j) m[j] = u.mean[c0 + j];
-    double sdy[kMaxColumnBlock] = {}, sdyx[kMaxColumnBlock] = {};
-    for (std::ptrdiff_t r = 0; r < rows; ++r) {
-        const T* __restrict xr = u.x + r * ld + c0;
-        const T* __restrict dyr = u.dy + r * ld + c0;
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            const double g = static_cast<double>(dyr[j]);
-            sdy[j] += g;
-            sdyx[j] += g * static_cast<double>(xr[j] - m[j]);
-        }
-    }
+    for (ptrdiff_t j = 0; j < w; ++j) m[j] = u.mean[c0 + j];
+    Pair sums[kMaxColumnBlock];  // sum(dy), sum(dy * (x - mean))
+    const T* mm = m;
+    columns<T>(rows, w, sums, [x, dy, ld, mm](ptrdiff_t r, ptrdiff_t j) {
+        const T g = dy[r * ld + j];
+        return PairOf<T>{g, g * (x[r * ld + j] - mm[j])};
+    });
     T a[kMaxColumnBlock], mdy[kMaxColumnBlock], b[kMaxColumnBlock];
-    for (std::ptrdiff_t j = 0; j < w; ++j) {
+    for (ptrdiff_t j = 0; j < w; ++j) {
         const BackwardConstants<T> k =
-            backward_constants(u, c0 + j, sdy[j], sdyx[j], static_cast<double>(rows));
+            backward_constants(u, c0 + j, sums[j].a, sums[j].b, static_cast<double>(rows));
         a[j] = k.a;
         mdy[j] = k.mean_dy;
         b[j] = k.b;
     }
     if (!u.dx) return;
-    for (std::ptrdiff_t r = 0; r < rows; ++r) {
-        const T* __restrict xr = u.x + r * ld + c0;
-        const T* __restrict dyr = u.dy + r * ld + c0;
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        const T* __restrict xr = x + r * ld;
+        const T* __restrict dyr = dy + r * ld;
         T* __restrict dxr = u.dx + r * ld + c0;
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
+        for (ptrdiff_t j = 0; j < w; ++j) {
             dxr[j] = a[j] * (dyr[j] - mdy[j]) - b[j] * (xr[j] - m[j]);
         }
     }
 }
 
 template <class T>
-void batchnorm_backward_channels(const BatchNormUnit<T>& u, std::ptrdiff_t c0,
-                                 std::ptrdiff_t c1) {
-    const std::ptrdiff_t inner = u.inner, stride = u.channels * inner;
-    for (std::ptrdiff_t c = c0; c < c1; ++c) {
+void batchnorm_backward_channels(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff_t c1) {
+    const ptrdiff_t inner = u.inner, stride = u.channels * inner;
+    for (ptrdiff_t c = c0; c < c1; ++c) {
         const T m = u.mean[c];
-        double lane_dy[kLanes] = {}, lane_dyx[kLanes] = {};
-        for (std::ptrdiff_t o = 0; o < u.outer; ++o) {
+        Pair sums{0.0, 0.0};  // sum(dy), sum(dy * (x - mean))
+        for (ptrdiff_t o = 0; o < u.outer; ++o) {
             const T* __restrict s = u.x + o * stride + c * inner;
             const T* __restrict g = u.dy + o * stride + c * inner;
-            add_lanes(inner, lane_dy, [g](std::ptrdiff_t i) { return static_cast<double>(g[i]); });
-            add_lanes(inner, lane_dyx, [s, g, m](std::ptrdiff_t i) {
-                return static_cast<double>(g[i]) * static_cast<double>(s[i] - m);
+            const Pair p = row_sums<T>(inner, [s, g, m](ptrdiff_t i) {
+                return PairOf<T>{g[i], g[i] * (s[i] - m)};
             });
+            sums.a += p.a;
+            sums.b += p.b;
         }
         const BackwardConstants<T> k =
-            backward_constants(u, c, lanes_total(lane_dy), lanes_total(lane_dyx),
-                               static_cast<double>(u.outer * inner));
+            backward_constants(u, c, sums.a, sums.b, static_cast<double>(u.outer * inner));
         if (!u.dx) continue;
-        for (std::ptrdiff_t o = 0; o < u.outer; ++o) {
+        for (ptrdiff_t o = 0; o < u.outer; ++o) {
             const T* __restrict s = u.x + o * stride + c * inner;
             const T* __restrict g = u.dy + o * stride + c * inner;
             T* __restrict d = u.dx + o * stride + c * inner;
-            for (std::ptrdiff_t i = 0; i < inner; ++i) {
+            for (ptrdiff_t i = 0; i < inner; ++i) {
                 d[i] = k.a * (g[i] - k.mean_dy) - k.b * (s[i] - k.mean);
             }
         }
@@ -215,98 +278,105 @@ void batchnorm_backward_channels(const BatchNormUnit<T>& u, std::ptrdiff_t c0,
 
 // ---------------------------------------------------------------- layer normalization
 template <class T>
-void layernorm_forward_rows(const LayerNormUnit<T>& u, std::ptrdiff_t r0, std::ptrdiff_t r1) {
-    const std::ptrdiff_t n = u.cols;
-    const double inv_n = 1.0 / static_cast<double>(n);
-    for (std::ptrdiff_t r = r0; r < r1; ++r) {
+void layernorm_forward_rows(const LayerNormUnit<T>& u, ptrdiff_t r0, ptrdiff_t r1) {
+    const ptrdiff_t n = u.cols;
+    const T* __restrict gamma = u.gamma;
+    const T* __restrict beta = u.beta;
+    for (ptrdiff_t r = r0; r < r1; ++r) {
         const T* __restrict x = u.x + r * n;
         T* __restrict y = u.y + r * n;
-        double lane[kLanes] = {};
-        add_lanes(n, lane, [x](std::ptrdiff_t i) { return static_cast<double>(x[i]); });
-        const double mean = lanes_total(lane) * inv_n;
-        double sq[kLanes] = {};
-        add_lanes(n, sq, [x, mean](std::ptrdiff_t i) {
-            const double d = static_cast<double>(x[i]) - mean;
-            return d * d;
-        });
-        const double rstd = 1.0 / std::sqrt(lanes_total(sq) * inv_n + u.epsilon);
-        const T m = static_cast<T>(mean), s = static_cast<T>(rstd);
+        const T shift = x[0];
+        const Pair stats = moments(static_cast<double>(shift), row_sums<T>(n, [x, shift](ptrdiff_t i) {
+            const T d = x[i] - shift;
+            return PairOf<T>{d, d * d};
+        }), static_cast<double>(n));
+        const T m = static_cast<T>(stats.a);
+        const T s = static_cast<T>(1.0 / std::sqrt(stats.b + u.epsilon));
         u.mean[r] = m;
         u.rstd[r] = s;
-        const T* __restrict gamma = u.gamma;
-        const T* __restrict beta = u.beta;
         if (u.rms_scaling) {
             if (gamma) {
-                for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] * s * gamma[i];
+                for (ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] * s * gamma[i];
             } else {
-                for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] * s;
+                for (ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] * s;
             }
         } else if (gamma && beta) {
-            for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s * gamma[i] + beta[i];
+            for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s * gamma[i] + beta[i];
         } else if (gamma) {
-            for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s * gamma[i];
+            for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s * gamma[i];
         } else if (beta) {
-            for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s + beta[i];
+            for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s + beta[i];
         } else {
-            for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s;
+            for (ptrdiff_t i = 0; i < n; ++i) y[i] = (x[i] - m) * s;
         }
     }
 }
 
-template <class T>
-void layernorm_backward_rows(const LayerNormUnit<T>& u, std::ptrdiff_t r0, std::ptrdiff_t r1) {
-    const std::ptrdiff_t n = u.cols;
+// dx of one row from g = dy * gamma (HasGamma) or dy.
+template <bool HasGamma, class T>
+void layernorm_dx_row(const LayerNormUnit<T>& u, ptrdiff_t r) {
+    const ptrdiff_t n = u.cols;
     const double inv_n = 1.0 / static_cast<double>(n);
+    const T* __restrict x = u.x + r * n;
+    const T* __restrict dy = u.dy + r * n;
     const T* __restrict gamma = u.gamma;
-    for (std::ptrdiff_t r = r0; r < r1; ++r) {
-        const T* __restrict x = u.x + r * n;
-        const T* __restrict dy = u.dy + r * n;
-        T* __restrict dx = u.dx + r * n;
-        const T m = u.mean[r], s = u.rstd[r];
-        // g = dy * gamma; xhat = (x - mean) * rstd.
-        auto g = [dy, gamma](std::ptrdiff_t i) { return gamma ? dy[i] * gamma[i] : dy[i]; };
-        if (u.rms_scaling) {
-            // y = x * rstd * gamma: dx = rstd * g - rstd^3 * (x - mean) * sum(g * x) / n.
-            double lane[kLanes] = {};
-            add_lanes(n, lane, [&](std::ptrdiff_t i) {
-                return static_cast<double>(g(i)) * static_cast<double>(x[i]);
-            });
-            const double rs = static_cast<double>(s);
-            const T b = static_cast<T>(rs * rs * rs * lanes_total(lane) * inv_n);
-            for (std::ptrdiff_t i = 0; i < n; ++i) dx[i] = s * g(i) - b * (x[i] - m);
-            continue;
-        }
-        // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
-        double lane_g[kLanes] = {}, lane_gx[kLanes] = {};
-        add_lanes(n, lane_g, [&](std::ptrdiff_t i) { return static_cast<double>(g(i)); });
-        add_lanes(n, lane_gx, [&](std::ptrdiff_t i) {
-            return static_cast<double>(g(i)) * static_cast<double>((x[i] - m) * s);
-        });
-        const T mean_g = static_cast<T>(lanes_total(lane_g) * inv_n);
-        const T mean_gx = static_cast<T>(lanes_total(lane_gx) * inv_n);
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            dx[i] = s * (g(i) - mean_g - (x[i] - m) * s * mean_gx);
+    T* __restrict dx = u.dx + r * n;
+    const T m = u.mean[r], s = u.rstd[r];
+    auto g = [dy, gamma](ptrdiff_t i) { return HasGamma ? dy[i] * gamma[i] : dy[i]; };
+    if (u.rms_scaling) {
+        // y = x * rstd * gamma: dx = rstd * g - rstd^3 * (x - mean) * sum(g * x) / n.
+        const double sum_gx =
+            row_sums<T>(n, [&](ptrdiff_t i) { return PairOf<T>{g(i) * x[i], T(0)}; }).a;
+        const double rs = static_cast<double>(s);
+        const T b = static_cast<T>(rs * rs * rs * sum_gx * inv_n);
+        for (ptrdiff_t i = 0; i < n; ++i) dx[i] = s * g(i) - b * (x[i] - m);
+        return;
+    }
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * rstd.
+    const Pair sums = row_sums<T>(n, [&](ptrdiff_t i) {
+        const T gi = g(i);
+        return PairOf<T>{gi, gi * ((x[i] - m) * s)};
+    });
+    const T mean_g = static_cast<T>(sums.a * inv_n);
+    const T mean_gx = static_cast<T>(sums.b * inv_n);
+    for (ptrdiff_t i = 0; i < n; ++i) dx[i] = s * (g(i) - mean_g - (x[i] - m) * s * mean_gx);
+}
+
+template <class T>
+void layernorm_backward_rows(const LayerNormUnit<T>& u, ptrdiff_t r0, ptrdiff_t r1) {
+    for (ptrdiff_t r = r0; r < r1; ++r) {
+        if (u.gamma) {
+            layernorm_dx_row<true>(u, r);
+        } else {
+            layernorm_dx_row<false>(u, r);
         }
     }
 }
 
 template <class T>
-void layernorm_param_grads_cols(const LayerNormUnit<T>& u, std::ptrdiff_t j0,
-                                std::ptrdiff_t j1) {
-    const std::ptrdiff_t n = u.cols, w = j1 - j0;
-    double dg[kMaxColumnBlock] = {}, db[kMaxColumnBlock] = {};
-    for (std::ptrdiff_t r = 0; r < u.rows; ++r) {
-        const T* __restrict x = u.x + r * n + j0;
-        const T* __restrict dy = u.dy + r * n + j0;
-        const T m = u.rms_scaling ? T(0) : u.mean[r], s = u.rstd[r];
-        for (std::ptrdiff_t j = 0; j < w; ++j) {
-            const double g = static_cast<double>(dy[j]);
-            dg[j] += g * static_cast<double>((x[j] - m) * s);
-            db[j] += g;
-        }
+void layernorm_param_grads_cols(const LayerNormUnit<T>& u, ptrdiff_t j0, ptrdiff_t j1) {
+    const ptrdiff_t n = u.cols, w = j1 - j0;
+    const T* __restrict x = u.x + j0;
+    const T* __restrict dy = u.dy + j0;
+    const T* __restrict rstd = u.rstd;
+    // xhat = (x - mean) * rstd, or x * rstd with rms_scaling.
+    const T* __restrict mean = u.rms_scaling ? nullptr : u.mean;
+    Pair sums[kMaxColumnBlock];  // sum(dy * xhat), sum(dy)
+    if (mean) {
+        columns<T>(u.rows, w, sums, [=](ptrdiff_t r, ptrdiff_t j) {
+            const T g = dy[r * n + j];
+            return PairOf<T>{g * ((x[r * n + j] - mean[r]) * rstd[r]), g};
+        });
+    } else {
+        columns<T>(u.rows, w, sums, [=](ptrdiff_t r, ptrdiff_t j) {
+            const T g = dy[r * n + j];
+            return PairOf<T>{g * (x[r * n + j] * rstd[r]), g};
+        });
     }
-    if (u.dgamma) for (std::ptrdiff_t j = 0; j < w; ++j) u.dgamma[j0 + j] = static_cast<T>(dg[j]);
-    if (u.dbeta) for (std::ptrdiff_t j = 0; j < w; ++j) u.dbeta[j0 + j] = static_cast<T>(db[j]);
+    for (ptrdiff_t j = 0; j < w; ++j) {
+        if (u.dgamma) u.dgamma[j0 + j] = static_cast<T>(sums[j].a);
+        if (u.dbeta) u.dbeta[j0 + j] = static_cast<T>(sums[j].b);
+    }
 }
 
 template <class T>
