@@ -38,8 +38,9 @@ _name_uids: dict = {}
 
 
 def _snake_case(name: str) -> str:
+    # Keras' to_snake_case: GlobalAveragePooling1D -> global_average_pooling1d.
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:

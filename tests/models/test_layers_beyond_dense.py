@@ -410,3 +410,10 @@ def test_embedding_pooling_text_classifier_learns_a_planted_signal(rng):
     history = model.fit(x[:500], y[:500], epochs=8, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0] - 0.3
     assert model.evaluate(x[500:], y[500:], verbose=0)[1] > 0.9
+
+
+def test_auto_names_follow_keras_snake_case():
+    pydl.backend.clear_session()
+    assert layers.GlobalAveragePooling1D().name == "global_average_pooling1d"
+    assert layers.BatchNormalization().name == "batch_normalization"
+    assert layers.UnitNormalization().name == "unit_normalization"
