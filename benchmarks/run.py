@@ -7,8 +7,8 @@
     python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
 Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
-LayerNormalization forward + backward), text (Embedding text classifier). Competitors: pydl, the NumPy
-baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
+LayerNormalization forward + backward), text (Embedding text classifier).
+Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
 a jitted JAX step when JAX is installed.
 """
 

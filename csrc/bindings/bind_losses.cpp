@@ -169,9 +169,9 @@ void bind_losses(py::module_& m) {
 
 kind: mse, mae, huber, binary_crossentropy, categorical_crossentropy,
 sparse_categorical_crossentropy, kl_divergence, poisson, log_cosh, hinge,
-squared_hinge, categorical_hinge, cosine_similarity, msle, mape. y_pred (B, ...) float32/float64; y_true the
-same shape and dtype, or int32/int64 class indices of shape y_pred.shape[:-1]
-for the sparse kind. l_i is the mean over the last axis (mse, mae, huber,
+squared_hinge, categorical_hinge, cosine_similarity, msle, mape.
+y_pred (B, ...) float32/float64; y_true the same shape and dtype, or int32/int64
+class indices of shape y_pred.shape[:-1] for the sparse kind. l_i is the mean over the last axis (mse, mae, huber,
 binary_crossentropy, msle, mape, log_cosh, poisson, hinge, squared_hinge), the
 sum over it (categorical, kl_divergence) or a whole-row quantity
 (categorical_hinge, cosine_similarity), as Keras 3. grad, when given,

@@ -151,7 +151,8 @@ std::vector<py::ssize_t> pooled_shape(const PoolShape& s) { return {s.batch, s.f
 const std::uint8_t* mask_data(const py::object& obj, const PoolShape& s) {
     if (obj.is_none()) return nullptr;
     py::array m = require_array(obj, "mask");
-    if (!m.dtype().equal(py::dtype::of<bool>()) && !m.dtype().equal(py::dtype::of<std::uint8_t>())) {
+    if (!m.dtype().equal(py::dtype::of<bool>()) &&
+        !m.dtype().equal(py::dtype::of<std::uint8_t>())) {
         throw py::type_error("mask: expected dtype bool or uint8, received " + dtype_str(m));
     }
     require_contiguous(m, "mask");

@@ -286,10 +286,11 @@ void layernorm_forward_rows(const LayerNormUnit<T>& u, ptrdiff_t r0, ptrdiff_t r
         const T* __restrict x = u.x + r * n;
         T* __restrict y = u.y + r * n;
         const T shift = x[0];
-        const Pair stats = moments(static_cast<double>(shift), row_sums<T>(n, [x, shift](ptrdiff_t i) {
+        const Pair sums = row_sums<T>(n, [x, shift](ptrdiff_t i) {
             const T d = x[i] - shift;
             return PairOf<T>{d, d * d};
-        }), static_cast<double>(n));
+        });
+        const Pair stats = moments(static_cast<double>(shift), sums, static_cast<double>(n));
         const T m = static_cast<T>(stats.a);
         const T s = static_cast<T>(1.0 / std::sqrt(stats.b + u.epsilon));
         u.mean[r] = m;

@@ -20,7 +20,9 @@ def number(layer: str, name: str, value, low=None, high=None, low_open=False,
     if not ok:
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
-        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
+        interval = f"{left}{lo}, {hi}{right}"
         raise ValueError(f"{layer}: expected {name} to be a number in {interval}, "
                          f"received {name}={value!r}")
     return float(value)

@@ -66,7 +66,11 @@ class GaussianNoise(_NoiseLayer):
 
 
 class GaussianDropout(_NoiseLayer):
-    """Multiplies by Gaussian noise of mean 1 in training: ``y = x * normal(1, sqrt(rate / (1 - rate)))``.
+    """Multiplies by Gaussian noise of mean 1 in training.
+
+    ```python
+    y = x * normal(1, sqrt(rate / (1 - rate)))
+    ```
 
     Args:
         rate: the equivalent dropout probability, in [0, 1).
