@@ -4,6 +4,7 @@
 #include "nn/layernorm.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "cpu/threads.h"
 #include "nn/norm_kernels.h"
@@ -40,7 +41,11 @@ template <class T>
 void layernorm_forward(const T* x, const T* gamma, const T* beta, std::ptrdiff_t rows,
                        std::ptrdiff_t cols, double epsilon, bool rms_scaling, T* y, T* mean,
                        T* rstd) {
-    if (cols <= 0) return;
+    if (cols <= 0) {  // the mean of nothing, as NumPy: NaN statistics, no values to normalize
+        const T nan = std::numeric_limits<T>::quiet_NaN();
+        for (std::ptrdiff_t r = 0; r < rows; ++r) mean[r] = rstd[r] = nan;
+        return;
+    }
     LayerNormUnit<T> u = unit(x, gamma, rows, cols, rms_scaling);
     u.beta = beta;
     u.epsilon = epsilon;
