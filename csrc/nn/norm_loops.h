@@ -138,7 +138,9 @@ void batchnorm_forward_cols(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff_t c
     const ptrdiff_t rows = u.outer, ld = u.channels, w = c1 - c0;
     const T* __restrict x = u.x + c0;
     Pair stats[kMaxColumnBlock] = {};
-    if (u.training && rows > 0) {
+    if (u.training && rows == 0) {  // the mean of nothing, as NumPy
+        for (ptrdiff_t j = 0; j < w; ++j) stats[j] = {NAN, NAN};
+    } else if (u.training) {
         const T* shift = x;  // the first row
         columns<T>(rows, w, stats, [x, ld, shift](ptrdiff_t r, ptrdiff_t j) {
             const T d = x[r * ld + j] - shift[j];
@@ -168,7 +170,9 @@ void batchnorm_forward_channels(const BatchNormUnit<T>& u, ptrdiff_t c0, ptrdiff
     for (ptrdiff_t c = c0; c < c1; ++c) {
         const T* x = u.x + c * inner;
         Pair stats{0.0, 0.0};
-        if (u.training && u.outer * inner > 0) {
+        if (u.training && u.outer * inner == 0) {
+            stats = {NAN, NAN};  // the mean of nothing, as NumPy
+        } else if (u.training) {
             // Segments (one per outer index) summed in order, each a row_sums.
             const T shift = x[0];
             Pair sums{0.0, 0.0};
