@@ -37,6 +37,7 @@ struct Call {
 struct PyTensor {
     py::array weight;
     py::object slots;
+    py::object ema;
     double weight_decay = 0.0;
     double l1 = 0.0, l2 = 0.0;
     bool penalized = false;
@@ -129,6 +130,11 @@ public:
                 py::array a = slots[s].cast<py::array>();
                 tensor.slot[s] = mutable_data<float>(a);
                 arrays.push_back(a);
+            }
+            if (!pt.ema.is_none()) {
+                py::array e = pt.ema.cast<py::array>();
+                tensor.ema = mutable_data<float>(e);
+                arrays.push_back(e);
             }
             tensor.weight_decay = pt.weight_decay;
             tensor.penalized = pt.penalized;
@@ -365,15 +371,25 @@ void bind_plan(py::module_& m) {
              py::arg("delta") = 1.0, py::arg("weight") = 1.0);
 
     py::class_<PyTensor>(pm, "TrainableTensor",
-                         "TrainableTensor(weight, slots, *, weight_decay=0.0, penalty=None): a "
-                         "float32 weight, its 3 optimizer slots (None where unused) and its L1/L2 "
-                         "penalty (l1, l2) or None.")
+                         "TrainableTensor(weight, slots, *, weight_decay=0.0, penalty=None, "
+                         "ema=None): a float32 weight, its 3 optimizer slots (None where unused), "
+                         "its L1/L2 penalty (l1, l2) or None, and its moving average (use_ema).")
         .def(py::init([](const py::object& weight, const py::object& slots, double weight_decay,
-                         const py::object& penalty) {
+                         const py::object& penalty, const py::object& ema) {
                  PyTensor t;
                  t.weight = data_array<float>(weight, "weight");
                  require_writeable(t.weight, "weight");
                  t.slots = slots;
+                 t.ema = ema;
+                 if (!ema.is_none()) {
+                     py::array e = data_array<float>(ema, "ema");
+                     require_writeable(e, "ema");
+                     if (e.size() != t.weight.size()) {
+                         throw py::value_error("ema: expected " + std::to_string(t.weight.size()) +
+                                               " values (the weight's size), received " +
+                                               shape_str(e));
+                     }
+                 }
                  if (!(weight_decay >= 0.0) || !std::isfinite(weight_decay)) {
                      throw py::value_error("weight_decay: expected a finite number >= 0, received " +
                                            num(weight_decay));
@@ -393,7 +409,7 @@ void bind_plan(py::module_& m) {
                  return t;
              }),
              py::arg("weight"), py::arg("slots"), py::kw_only(), py::arg("weight_decay") = 0.0,
-             py::arg("penalty") = py::none());
+             py::arg("penalty") = py::none(), py::arg("ema") = py::none());
 
     py::class_<PyPlan>(pm, "Plan", R"doc(A fused training step for a model graph (float32).
 

@@ -47,7 +47,8 @@ nn::OptimizerKind kind_arg(const std::string& kind) {
 template <class T>
 void apply_typed(const nn::UpdateRule& rule, std::vector<py::array>& weights,
                  std::vector<py::array>& grads, std::vector<std::array<py::object, 3>>& slots,
-                 const std::vector<double>& decays, double lr, long long step) {
+                 std::vector<py::array>& emas, const std::vector<double>& decays, double lr,
+                 long long step) {
     std::vector<nn::OptimizerTensor<T>> tensors(weights.size());
     for (size_t i = 0; i < weights.size(); ++i) {
         nn::OptimizerTensor<T>& t = tensors[i];
@@ -60,6 +61,7 @@ void apply_typed(const nn::UpdateRule& rule, std::vector<py::array>& weights,
                 t.slot[s] = mutable_data<T>(a);
             }
         }
+        if (!emas.empty()) t.ema = mutable_data<T>(emas[i]);
     }
     py::gil_scoped_release release;
     nn::apply_update<T>(rule, tensors.data(), decays.data(),
@@ -125,7 +127,8 @@ average gradient when centered), adam (m, v, vhat when amsgrad).)doc")
         .def(py::init([](const std::string& kind, double momentum, bool nesterov, double rho,
                          bool centered, double beta_1, double beta_2, double epsilon,
                          const py::object& clipnorm, const py::object& clipvalue,
-                         const py::object& global_clipnorm) {
+                         const py::object& global_clipnorm, const py::object& ema_momentum,
+                         const py::object& ema_overwrite_frequency) {
                  nn::UpdateRule r;
                  r.step.kind = kind_arg(kind);
                  require_in(momentum, 0.0, 1.0, "momentum");
@@ -148,18 +151,32 @@ average gradient when centered), adam (m, v, vhat when amsgrad).)doc")
                  }
                  const double cv = optional_positive(clipvalue, "clipvalue");
                  r.step.clip_value = cv > 0.0 ? cv : std::numeric_limits<double>::infinity();
+                 if (!ema_momentum.is_none()) {
+                     r.ema_momentum = ema_momentum.cast<double>();
+                     require_in(r.ema_momentum, 0.0, 1.0, "ema_momentum");
+                 }
+                 if (!ema_overwrite_frequency.is_none()) {
+                     r.ema_overwrite_frequency = ema_overwrite_frequency.cast<long long>();
+                     if (r.ema_overwrite_frequency < 1) {
+                         throw py::value_error("ema_overwrite_frequency: expected an int >= 1 or "
+                                               "None, received " +
+                                               std::to_string(r.ema_overwrite_frequency));
+                     }
+                 }
                  return r;
              }),
              py::arg("kind"), py::kw_only(), py::arg("momentum") = 0.0,
              py::arg("nesterov") = false, py::arg("rho") = 0.9, py::arg("centered") = false,
              py::arg("beta_1") = 0.9, py::arg("beta_2") = 0.999, py::arg("epsilon") = 1e-7,
              py::arg("clipnorm") = py::none(), py::arg("clipvalue") = py::none(),
-             py::arg("global_clipnorm") = py::none())
+             py::arg("global_clipnorm") = py::none(), py::arg("ema_momentum") = py::none(),
+             py::arg("ema_overwrite_frequency") = py::none())
         .def(
             "apply",
             [](const nn::UpdateRule& rule, const py::sequence& weights_obj,
                const py::sequence& grads_obj, const py::sequence& slots_obj,
-               const py::sequence& decays_obj, double lr, long long step) {
+               const py::sequence& decays_obj, double lr, long long step,
+               const py::object& emas_obj) {
                 const size_t n = weights_obj.size();
                 if (grads_obj.size() != n || slots_obj.size() != n || decays_obj.size() != n) {
                     throw py::value_error("apply: weights, grads, slots and decays must have one "
@@ -203,19 +220,41 @@ average gradient when centered), adam (m, v, vhat when amsgrad).)doc")
                     grads.push_back(g);
                     decays.push_back(d);
                 }
+                std::vector<py::array> emas;
+                if (rule.ema_momentum >= 0.0) {
+                    if (emas_obj.is_none() || py::len(emas_obj) != n) {
+                        throw py::value_error("emas: the rule keeps moving averages: expected one "
+                                              "array per tensor (" + std::to_string(n) + ")");
+                    }
+                    py::sequence seq = py::reinterpret_borrow<py::sequence>(emas_obj);
+                    for (size_t i = 0; i < n; ++i) {
+                        const std::string en = "emas[" + std::to_string(i) + "]";
+                        py::array e = require_array(seq[i], en.c_str());
+                        require_output(e, en.c_str(), weights[i], "its weight");
+                        if (e.size() != weights[i].size()) {
+                            throw py::value_error(en + ": expected " +
+                                                  std::to_string(weights[i].size()) +
+                                                  " values (its weight's size), received " +
+                                                  shape_str(e));
+                        }
+                        require_no_overlap(e, en.c_str(), weights[i], "its weight");
+                        emas.push_back(e);
+                    }
+                }
                 if (type == FloatType::f32) {
-                    apply_typed<float>(rule, weights, grads, slots, decays, lr, step);
+                    apply_typed<float>(rule, weights, grads, slots, emas, decays, lr, step);
                 } else {
-                    apply_typed<double>(rule, weights, grads, slots, decays, lr, step);
+                    apply_typed<double>(rule, weights, grads, slots, emas, decays, lr, step);
                 }
             },
             py::arg("weights"), py::arg("grads"), py::arg("slots"), py::arg("decays"),
-            py::arg("lr"), py::arg("step"),
+            py::arg("lr"), py::arg("step"), py::arg("emas") = py::none(),
             R"doc(One update of every tensor in place: clipping (clipnorm, global_clipnorm,
 clipvalue), decoupled weight decay decays[i], then the rule, with learning rate lr
 at step `step` (1-based). weights[i], grads[i] (read only) and slots[i] (3 arrays,
-None where the rule uses none) share one dtype, float32 or float64. The GIL is
-released while it runs.)doc")
+None where the rule uses none) share one dtype, float32 or float64. emas[i]: the
+moving average of weights[i], required when the rule has an ema_momentum. The GIL
+is released while it runs.)doc")
         .def_property_readonly("kind", [](const nn::UpdateRule& r) {
             switch (r.step.kind) {
                 case nn::OptimizerKind::sgd: return "sgd";

@@ -59,6 +59,7 @@ struct OptimizerTensor {
     const T* g = nullptr;
     T* slot[3] = {nullptr, nullptr, nullptr};
     std::ptrdiff_t n = 0;
+    T* ema = nullptr;  // the moving average of w (nn/update.h), when the rule keeps one
 };
 
 // Updates `count` tensors with one parallel region over all their elements (so

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "cpu/threads.h"
 #include "nn/reduce.h"
 
 namespace pydl::nn {
@@ -26,6 +27,26 @@ double norm_clip_scale(double clip, const OptimizerTensor<T>& t) {
     const double norm = std::sqrt(sum_of_squares(t.g, t.n));
     if (std::isnan(norm)) return kNaN;
     return clip / std::max(norm, clip);
+}
+
+template <class T>
+void moving_average(const UpdateRule& rule, const OptimizerTensor<T>* tensors,
+                    std::ptrdiff_t count, long long step) {
+    const T m = static_cast<T>(step > 1 ? rule.ema_momentum : 0.0);
+    const T one_minus_m = T(1) - m;
+    const bool overwrite =
+        rule.ema_overwrite_frequency > 0 && step % rule.ema_overwrite_frequency == 0;
+    for (std::ptrdiff_t i = 0; i < count; ++i) {
+        T* ema = tensors[i].ema;
+        T* w = tensors[i].w;
+        if (!ema) continue;
+        parallel_for(tensors[i].n, 16384, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+            for (std::ptrdiff_t j = b; j < e; ++j) {
+                ema[j] = m * ema[j] + one_minus_m * w[j];
+                if (overwrite) w[j] = ema[j];
+            }
+        });
+    }
 }
 
 // Equal as scalars of a step (NaN == NaN: a NaN scale groups like any other).
@@ -58,6 +79,7 @@ void apply_update(const UpdateRule& rule, const OptimizerTensor<T>* tensors,
         }
         if (i == begin) begin_scale = scale;
     }
+    if (rule.ema_momentum >= 0.0) moving_average(rule, tensors, count, step);
 }
 
 template void apply_update<float>(const UpdateRule&, const OptimizerTensor<float>*, const double*,

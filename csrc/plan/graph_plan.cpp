@@ -44,6 +44,12 @@ GraphPlan::GraphPlan(std::vector<InputSpec> inputs, std::vector<NodeSpec> nodes,
     if (inputs_.empty()) throw std::invalid_argument("a plan needs at least one input");
     if (heads_.empty()) throw std::invalid_argument("a plan needs at least one loss");
     if (max_batch_ < 1) throw std::invalid_argument("max_batch must be >= 1");
+    for (const Tensor& t : tensors_) {
+        if ((rule_.ema_momentum >= 0.0) != (t.ema != nullptr)) {
+            throw std::invalid_argument("every tensor needs a moving average exactly when the "
+                                        "rule keeps them (ema_momentum)");
+        }
+    }
     build_values();
     plan_backward();
 }
@@ -264,6 +270,7 @@ void GraphPlan::plan_backward() {
         ot.g = grads_.data() + offset[t];
         for (int s = 0; s < 3; ++s) ot.slot[s] = tensors_[t].slot[s];
         ot.n = tensors_[t].size;
+        ot.ema = tensors_[t].ema;
         update_tensors_.push_back(ot);
         decays_.push_back(tensors_[t].weight_decay);
     }

@@ -61,6 +61,7 @@ struct Tensor {
     double weight_decay = 0.0;
     bool penalized = false;   // a kernel/bias regularizer L1/L2: nn::penalty_*
     nn::WeightPenalty penalty;
+    float* ema = nullptr;     // its moving average, when the rule keeps one
 };
 
 struct NodeSpec {

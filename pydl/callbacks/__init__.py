@@ -19,7 +19,9 @@ from .lambda_callback import LambdaCallback
 from .learning_rate_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
 from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .swap_ema_weights import SwapEMAWeights
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
-           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN"]
+           "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau",
+           "SwapEMAWeights", "TerminateOnNaN"]

@@ -247,6 +247,9 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 progbar.update(step + 1, logs, finalize=True)
             if self.stop_training:
                 break
+        if epochs > 0 and self.optimizer is not None:
+            # Keras: with use_ema, training ends on the moving averages.
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs=logs)
         return self.history
 

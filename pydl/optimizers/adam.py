@@ -25,14 +25,18 @@ class Adam(Optimizer):
         beta_2: decay of the second-moment estimate.
         epsilon: added to the denominator for stability.
         amsgrad: use the running maximum of the second moment (AMSGrad).
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see `Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+            ema_overwrite_frequency, name: see `Optimizer`.
 
     Reference: Kingma & Ba, 2014, https://arxiv.org/abs/1412.6980
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name="adam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency)
         self.beta_1 = check_hyperparameter("beta_1", beta_1, low=0.0, high=1.0)
         self.beta_2 = check_hyperparameter("beta_2", beta_2, low=0.0, high=1.0)
         self.epsilon = check_hyperparameter("epsilon", epsilon, low=0.0)
@@ -62,14 +66,17 @@ class AdamW(Adam):
         learning_rate: a float or a schedule.
         weight_decay: the decay rate (required; default 0.004 as Keras 3).
         beta_1, beta_2, epsilon, amsgrad: see `Adam`.
-        clipnorm, clipvalue, global_clipnorm, name: see `Optimizer`.
+        clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
+            name: see `Optimizer`.
 
     Reference: Loshchilov & Hutter, 2019, https://arxiv.org/abs/1711.05101
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw"):
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name="adamw"):
         if weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, name)
+                         global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency, name=name)

@@ -78,6 +78,14 @@ class Optimizer:
         global_clipnorm: if set, all gradients are rescaled together so that the norm of
             their concatenation is at most this.
         name: the optimizer's name.
+        use_ema: keep an exponential moving average of every variable (Polyak
+            averaging): ``average = m * average + (1 - m) * w`` after each update, with
+            ``m = ema_momentum`` (0 at the first step, which copies w). ``fit`` ends by
+            setting the variables to their averages; ``pydl.callbacks.SwapEMAWeights``
+            evaluates with them.
+        ema_momentum: the momentum m of the average, in [0, 1].
+        ema_overwrite_frequency: if set, every that many steps the variables are set
+            to their averages.
     """
 
     def __init__(
@@ -88,6 +96,9 @@ class Optimizer:
         clipvalue=None,
         global_clipnorm=None,
         name=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
     ):
         if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
@@ -100,6 +111,14 @@ class Optimizer:
         if weight_decay is not None:
             weight_decay = check_hyperparameter("weight_decay", weight_decay, low=0.0)
         self.weight_decay = weight_decay
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = check_hyperparameter("ema_momentum", ema_momentum, low=0.0, high=1.0)
+        if ema_overwrite_frequency is not None and (
+                isinstance(ema_overwrite_frequency, bool)
+                or not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
+            raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                             f"Received: ema_overwrite_frequency={ema_overwrite_frequency!r}")
+        self.ema_overwrite_frequency = ema_overwrite_frequency
         self.name = name or type(self).__name__.lower()
         self._learning_rate = self._checked_learning_rate(learning_rate)
         self.iterations = 0
@@ -109,6 +128,7 @@ class Optimizer:
         self._slots: list[list[np.ndarray]] = []  # _slots[k][i]: slot kind k of variable i
         self._arrays: list[np.ndarray] = []
         self._core_slots: list[tuple] = []  # per variable: its slots as the core rule reads them
+        self._averages = None  # per variable: its moving average (use_ema)
         self._rule = None  # (settings, _core.UpdateRule), rebuilt when a setting changes
         self._decay_excluded_ids: set[int] = set()
         self._decay_excluded_names: list[str] = []
@@ -151,6 +171,10 @@ class Optimizer:
         """(name, initial value) of each slot kind kept per variable, in build order."""
         return []
 
+    def _all_slot_specs(self) -> list[tuple[str, float]]:
+        """The rule's slots, then the moving average when use_ema (saved alike)."""
+        return self._slot_specs() + ([("average", 0.0)] if self.use_ema else [])
+
     def build(self, var_list) -> None:
         """Creates the slots of `var_list`: slot kind by slot kind, variables in order."""
         variables = list(var_list)
@@ -158,11 +182,13 @@ class Optimizer:
         self._built_variables = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
         self._slots = [
-            [np.full(a.shape, initial, dtype=a.dtype) for a in arrays] for _, initial in self._slot_specs()
+            [np.full(a.shape, initial, dtype=a.dtype) for a in arrays]
+            for _, initial in self._all_slot_specs()
         ]
         # Per variable: its array (re-checked each step by identity) and its core slots.
         self._arrays = arrays
-        names = [name for name, _ in self._slot_specs()]
+        names = [name for name, _ in self._all_slot_specs()]
+        self._averages = self._slots[names.index("average")] if self.use_ema else None
         self._core_slots = [
             tuple(None if n is None or n not in names else self._slots[names.index(n)][i]
                   for n in self._CORE_SLOTS)
@@ -173,7 +199,7 @@ class Optimizer:
     def slots(self, variable) -> dict[str, np.ndarray]:
         """The slot arrays of one built variable, by slot name (live arrays, updated in place)."""
         i = self._position(variable)
-        return {name: kind[i] for (name, _), kind in zip(self._slot_specs(), self._slots)}
+        return {name: kind[i] for (name, _), kind in zip(self._all_slot_specs(), self._slots)}
 
     def _position(self, variable) -> int:
         i = self._index.get(id(variable))
@@ -251,7 +277,7 @@ class Optimizer:
             return self.iterations
         if not self.built:
             self.build([v for _, v in pairs])
-        weights, grads, slots, decays = [], [], [], []
+        weights, grads, slots, decays, averages = [], [], [], [], []
         for g, v in pairs:
             i = self._position(v)
             if g is None:
@@ -280,12 +306,27 @@ class Optimizer:
             grads.append(g)
             slots.append(self._core_slots[i])
             decays.append(self._decay_for(v))
+            if self.use_ema:
+                averages.append(self._averages[i])
         if not weights:
             return self.iterations
         self._update_rule().apply(weights, grads, slots, decays, self.learning_rate,
-                                  self.iterations + 1)
+                                  self.iterations + 1, averages if self.use_ema else None)
         self.iterations += 1
+        for _, v in pairs:  # Keras applies constraints after the update
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                v.assign(constraint(v))
         return self.iterations
+
+    def finalize_variable_values(self, var_list) -> None:
+        """Sets the variables to their moving averages (use_ema); fit calls it at the end."""
+        if not self.use_ema or not self.built:
+            return
+        for v in var_list:
+            i = self._index.get(id(v))
+            if i is not None:
+                _array_of(v)[...] = self._averages[i]
 
     def apply(self, grads, trainable_variables) -> int:
         """Keras 3's form: ``apply(grads, variables)`` = ``apply_gradients(zip(grads, variables))``."""
@@ -301,7 +342,10 @@ class Optimizer:
     def _update_rule(self):
         """The core's UpdateRule for the current settings (kept while they do not change)."""
         settings = dict(self._rule_settings(), clipnorm=self.clipnorm, clipvalue=self.clipvalue,
-                        global_clipnorm=self.global_clipnorm)
+                        global_clipnorm=self.global_clipnorm,
+                        ema_momentum=self.ema_momentum if self.use_ema else None,
+                        ema_overwrite_frequency=self.ema_overwrite_frequency
+                        if self.use_ema else None)
         cached = self._rule
         if cached is None or cached[0] != settings:
             cached = self._rule = (settings, _core.UpdateRule(**settings))
@@ -325,6 +369,9 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }
 
     @classmethod

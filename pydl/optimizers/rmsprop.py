@@ -29,12 +29,16 @@ class RMSprop(Optimizer):
         momentum: momentum of the increments; 0 keeps no momentum slot.
         epsilon: added inside the square root for stability.
         centered: also track the mean gradient and normalize by the variance estimate.
-        weight_decay, clipnorm, clipvalue, global_clipnorm, name: see `Optimizer`.
+        weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+            ema_overwrite_frequency, name: see `Optimizer`.
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name="rmsprop"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency)
         self.rho = check_hyperparameter("rho", rho, low=0.0, high=1.0)
         self.momentum = check_hyperparameter("momentum", momentum, low=0.0, high=1.0)
         self.epsilon = check_hyperparameter("epsilon", epsilon, low=0.0)

@@ -136,6 +136,8 @@ def _walk(model, values_in: list, description: Description, sources: list) -> li
                 if v.value.dtype != np.float32:
                     raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is "
                                       f"{v.value.dtype}")
+                if getattr(v, "constraint", None) is not None:
+                    raise Unsupported(f"{v.path} has a constraint, applied on the tape")
             shapes = [description.shapes[v] for v in inputs]
             native = layer._plan_node(CallContext(layer, shapes, node.kwargs))
             if native.node is None:

@@ -26,7 +26,8 @@ def build_plan(description, optimizer, max_batch: int):
         position = optimizer._position(v)
         tensors.append(_core.plan.TrainableTensor(
             v.value, optimizer._core_slots[position], weight_decay=optimizer._decay_for(v),
-            penalty=penalties.get(i)))
+            penalty=penalties.get(i),
+            ema=None if optimizer._averages is None else optimizer._averages[position]))
     order = [i for i, _ in description.penalties]
     return _core.plan.Plan([list(s) for s in description.input_shapes], calls, heads, tensors,
                            order, optimizer._update_rule(), max_batch)
