@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -27,11 +28,11 @@ from .. import _random
 from .. import callbacks as callbacks_module
 from ..layers import layer as layer_module
 from .. import _tree as tree
-from . import data
+from . import adapters, data
 from .compile_utils import LossTracker  # noqa: F401  (re-exported for plan accounting)
 from .compiled import CompiledState
 from .progbar import Progbar
-from .steps import StepsMixin, pack_x_y_sample_weight
+from .steps import StepsMixin, pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 _DEFAULT_BATCH_SIZE = 32
 
@@ -97,6 +98,11 @@ class TapeRunner:
     def steps_per_call(self, steps: int, batch: int, observed: bool) -> int:
         return self.model.steps_per_execution if observed else steps
 
+    def rebind(self, data) -> bool:
+        """Trains on `data` from now on (a streamed batch)."""
+        self.data = data
+        return True
+
     def run(self, order, batch_size: int, step: int, count: int):
         """Runs steps [step, step + count); returns the last step's logs."""
         model, logs = self.model, None
@@ -161,11 +167,14 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         """Trains for ``epochs`` passes over ``(x, y)`` in mini-batches; returns ``History``.
 
         Args:
-            x: inputs: an array, or a list / dict (by input name) of arrays for a
-                model with several inputs.
+            x: inputs: an array (or pandas DataFrame), a list / dict (by input name)
+                of arrays for a model with several inputs; or a Python generator or
+                iterator of ``(x, y)`` / ``(x, y, sample_weight)`` batches, or a
+                ``pydl.utils.PyDataset`` (then `y` and `sample_weight` stay None).
             y: targets: an array, or a list / dict (by output name) of arrays for a
                 model with several outputs (None for a train_step that needs none).
-            batch_size: samples per step (default 32).
+            batch_size: samples per step (default 32; batches of a generator or
+                PyDataset are what it yields).
             epochs: index of the last epoch (training runs ``initial_epoch..epochs-1``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" = 1.
             callbacks: list of ``pydl.callbacks.Callback``.
@@ -176,7 +185,8 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             class_weight: ``{class index: weight}`` applied to the loss (one output).
             sample_weight: one weight per sample (or a list / dict per output).
             initial_epoch: epoch to start at (to resume a previous run).
-            steps_per_epoch: batches per epoch (at most one pass), default all.
+            steps_per_epoch: batches per epoch (at most one pass of arrays), default
+                all; a generator reads on where the last epoch stopped.
             validation_steps: at most this many validation batches (default all).
             validation_batch_size: batch size of validation (default batch_size).
             validation_freq: validate every ``validation_freq`` epochs (int), or
@@ -197,34 +207,52 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             "validation_batch_size", validation_batch_size, allow_none=True) or batch_size
         should_validate = self._validation_epochs(validation_freq)
 
-        train = self._prepare_data(x, y, sample_weight, class_weight)
-        if check_finite:
-            train.require_finite()
-        val = None
-        if validation_data is not None:
-            val = self._validation_data(validation_data)
-        elif validation_split:
-            train, val = train.split(validation_split)
-        n = train.num_samples
-        if n == 0:
-            raise ValueError("x: expected at least one sample, received an empty array")
-        steps = math.ceil(n / batch_size)
+        val = None if validation_data is None else self._validation_source(validation_data)
         if steps_per_epoch is not None:
             steps_per_epoch = data.check_positive_int("steps_per_epoch", steps_per_epoch)
-            if steps_per_epoch > steps:
-                raise ValueError(
-                    f"steps_per_epoch={steps_per_epoch} exceeds the {steps} batches of "
-                    f"{batch_size} in {n} samples; pass steps_per_epoch <= {steps} or None"
-                )
-            steps = steps_per_epoch
+        if adapters.is_stream(x):
+            if validation_split:
+                raise ValueError("validation_split: not supported when x is a generator, an "
+                                 "iterator or a PyDataset; pass validation_data")
+            stream = adapters.stream_of(x, y, sample_weight)
+            steps = steps_per_epoch or stream.num_batches
+
+            def run_epoch(epoch, callback_list, batch_hooks, progbar):
+                return self._run_stream_epoch(stream, steps, epoch, shuffle, class_weight,
+                                              check_finite, callback_list, batch_hooks, progbar)
+        else:
+            train = self._prepare_data(x, y, sample_weight, class_weight)
+            if check_finite:
+                train.require_finite()
+            if val is None and validation_split:
+                train, val = train.split(validation_split)
+            n = train.num_samples
+            if n == 0:
+                raise ValueError("x: expected at least one sample, received an empty array")
+            steps = math.ceil(n / batch_size)
+            if steps_per_epoch is not None:
+                if steps_per_epoch > steps:
+                    raise ValueError(
+                        f"steps_per_epoch={steps_per_epoch} exceeds the {steps} batches of "
+                        f"{batch_size} in {n} samples; pass steps_per_epoch <= {steps} or None"
+                    )
+                steps = steps_per_epoch
+            generator = _random.generator()
+            runner = None
+
+            def run_epoch(epoch, callback_list, batch_hooks, progbar):
+                nonlocal runner
+                if runner is None:
+                    runner = self._training_runner(train, batch_size)
+                order = generator.permutation(n) if shuffle else None
+                return self._run_epoch(runner, order, batch_size, steps, callback_list,
+                                       batch_hooks, progbar)
 
         callback_list = self._callback_list(callbacks, verbose, epochs, steps)
         batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
                                           "on_train_batch_end", "on_batch_begin", "on_batch_end")
-        generator = _random.generator()
         _set_internal(self, "stop_training", False)
         self._begin_training()
-        runner = self._training_runner(train, batch_size)
         logs = {}
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -233,9 +261,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose=verbose) if verbose else None
-            order = generator.permutation(n) if shuffle else None
-            step, last_logs = self._run_epoch(runner, order, batch_size, steps, callback_list,
-                                              batch_hooks, progbar)
+            step, last_logs = run_epoch(epoch, callback_list, batch_hooks, progbar)
             logs = self._epoch_logs(last_logs)
             if val is not None and should_validate(epoch + 1):
                 val_logs = self._run_evaluation(val, batch_size=validation_batch_size,
@@ -275,6 +301,66 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             if self.stop_training:
                 break
         return step - 1, logs
+
+    def _run_stream_epoch(self, stream, steps, epoch: int, shuffle, class_weight,
+                          check_finite: bool, callback_list, batch_hooks: bool, progbar):
+        """One epoch of batches from a generator / iterator / PyDataset: each batch is
+        converted and checked as it comes (errors name it), then trained on by the
+        plan or the tape, one step per batch."""
+        batches = stream.epoch(bool(shuffle))
+        runner, logs, step = None, None, 0
+        while steps is None or step < steps:
+            try:
+                raw = next(batches)
+            except StopIteration:
+                if steps is not None:
+                    raise ValueError(
+                        f"x: the data ran out at batch {step} of epoch {epoch + 1}; expected "
+                        f"{steps} batches per epoch (steps_per_epoch or len() of the "
+                        "PyDataset): make the generator yield at least steps_per_epoch * "
+                        "epochs batches") from None
+                break
+            batch = self._stream_batch(raw, f"batch {step} of epoch {epoch + 1}", class_weight,
+                                       check_finite)
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step)
+            runner = self._runner_for_batch(runner, batch)
+            logs = runner.run(None, batch.num_samples, 0, 1)
+            step += 1
+            if batch_hooks:
+                callback_list.on_train_batch_end(step - 1, logs=self._batch_logs(logs))
+            if progbar is not None and progbar.due():
+                progbar.update(step, self._batch_logs(logs))
+            if self.stop_training:
+                break
+        batches.close()
+        stream.end_epoch()
+        if step == 0:
+            warnings.warn("Your input ran out of data; interrupting training. Make sure that "
+                          "your dataset or generator can generate at least `steps_per_epoch * "
+                          "epochs` batches.", stacklevel=3)
+            _set_internal(self, "stop_training", True)
+        return step - 1, logs
+
+    def _stream_batch(self, raw, where: str, class_weight=None, check_finite=False,
+                      targets=True):
+        """A batch from a stream, converted and checked (a Dataset); errors name `where`."""
+        x, y, sample_weight = unpack_x_y_sample_weight(raw)
+        try:
+            batch = self._prepare_data(x, y, sample_weight, class_weight, targets=targets)
+            if check_finite:
+                batch.require_finite()
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+        if batch.num_samples == 0:
+            raise ValueError(f"{where}: the batch has no samples")
+        return batch
+
+    def _runner_for_batch(self, runner, batch):
+        """The runner for one more streamed batch: the same one when it can take it."""
+        if runner is not None and runner.rebind(batch):
+            return runner
+        return self._training_runner(batch, batch.num_samples)
 
     def _batch_logs(self, logs) -> dict:
         return _pythonify(logs if logs is not None else self.get_metrics_result())
@@ -335,20 +421,59 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
     # -- evaluate --------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss and metrics over ``(x, y)``: ``[loss, *metrics]``, ``loss`` or a dict."""
+        """Loss and metrics over ``(x, y)`` (arrays, or a generator / PyDataset of
+        batches): ``[loss, *metrics]``, ``loss`` or a dict."""
         self._require_compiled("evaluate")
         verbose = _check_verbose(verbose)
-        batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True)
-        evaluation = self._prepare_data(x, y, sample_weight, None)
-        if evaluation.num_samples == 0:
-            raise ValueError("x: expected at least one sample, received an empty array")
-        callback_list = self._callback_list(
-            callbacks, verbose, 1, math.ceil(evaluation.num_samples / (batch_size or 32)),
-            add_history=False)
-        logs = self._run_evaluation(evaluation, batch_size=batch_size or _DEFAULT_BATCH_SIZE,
-                                    callback_list=callback_list, verbose=verbose,
-                                    max_steps=steps)
+        batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True) \
+            or _DEFAULT_BATCH_SIZE
+        if adapters.is_stream(x):
+            source = adapters.stream_of(x, y, sample_weight)
+        else:
+            source = self._prepare_data(x, y, sample_weight, None)
+            if source.num_samples == 0:
+                raise ValueError("x: expected at least one sample, received an empty array")
+        callback_list = self._callback_list(callbacks, verbose, 1,
+                                            self._source_steps(source, batch_size, steps),
+                                            add_history=False)
+        logs = self._run_evaluation(source, batch_size=batch_size, callback_list=callback_list,
+                                    verbose=verbose, max_steps=steps)
         return self._format_results(logs, return_dict)
+
+    def _validation_source(self, validation_data):
+        """validation_data as a Dataset, or a stream (a generator / PyDataset)."""
+        if adapters.is_stream(validation_data):
+            return adapters.stream_of(validation_data, None, None, "validation_data")
+        return self._validation_data(validation_data)
+
+    @staticmethod
+    def _source_steps(source, batch_size: int, max_steps=None):
+        """Batches of one pass over `source` (None: unknown until a generator ends)."""
+        if isinstance(source, data.Dataset):
+            steps = math.ceil(source.num_samples / batch_size)
+        else:
+            steps = source.num_batches
+        if max_steps is not None:
+            max_steps = data.check_positive_int("steps", max_steps)
+            steps = max_steps if steps is None else min(steps, max_steps)
+        return steps
+
+    def _evaluation_batches(self, source, batch_size: int, steps):
+        """test_step's data, batch by batch, from a Dataset or a stream."""
+        if isinstance(source, data.Dataset):
+            for step in range(steps):
+                yield source.batch(None, step * batch_size, batch_size)
+            return
+        batches = source.epoch(False)
+        try:
+            for step, raw in enumerate(batches):
+                if steps is not None and step >= steps:
+                    break
+                batch = self._stream_batch(raw, f"evaluation batch {step}")
+                yield batch.batch(None, 0, batch.num_samples)
+        finally:
+            batches.close()
+            source.end_epoch()
 
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
@@ -356,22 +481,19 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def _run_evaluation(self, evaluation, batch_size, callback_list, verbose=0, max_steps=None):
-        n = evaluation.num_samples
-        steps = math.ceil(n / batch_size)
-        if max_steps is not None:
-            steps = min(steps, data.check_positive_int("steps", max_steps))
+    def _run_evaluation(self, source, batch_size, callback_list, verbose=0, max_steps=None):
+        steps = self._source_steps(source, batch_size, max_steps)
         batch_hooks = self._callbacks_use(callback_list, "on_test_batch_begin",
                                           "on_test_batch_end")
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         self.reset_metrics()
         self._begin_evaluation()
         callback_list.on_test_begin()
-        logs = None
-        for step in range(steps):
+        logs, step = None, 0
+        for step, batch in enumerate(self._evaluation_batches(source, batch_size, steps)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = self.test_step(evaluation.batch(None, step * batch_size, batch_size))
+            logs = self.test_step(batch)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs=self._batch_logs(logs))
             if progbar is not None and progbar.due():
@@ -379,56 +501,71 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         logs = self._epoch_logs(logs)
         callback_list.on_test_end(logs=logs)
         if progbar is not None:
-            progbar.update(steps, logs, finalize=True)
+            progbar.update(step + 1, logs, finalize=True)
         return logs
 
     # -- predict ---------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs on ``x``, batch by batch: an array, or a list / dict of
-        arrays for a model with several outputs."""
+        """The model's outputs on ``x`` (arrays, or a generator / PyDataset of batches),
+        batch by batch: an array, or a list / dict of arrays for several outputs."""
         verbose = _check_verbose(verbose)
         batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True) \
             or _DEFAULT_BATCH_SIZE
-        inputs = self._prepare_data(x, None, None, None, targets=False)
-        n = inputs.num_samples
-        if n == 0:
-            raise ValueError("x: expected at least one sample, received an empty array")
-        num_steps = math.ceil(n / batch_size)
-        if steps is not None:
-            num_steps = min(num_steps, data.check_positive_int("steps", steps))
         custom = "predict_step" in self._overridden_steps()
-        if num_steps == 1 and not verbose and callbacks is None and not custom:
-            return self._predict_batch(inputs.x_struct(0, min(n, batch_size)))
+        if adapters.is_stream(x):
+            source = adapters.stream_of(x, None, None)
+        else:
+            source = self._prepare_data(x, None, None, None, targets=False)
+            n = source.num_samples
+            if n == 0:
+                raise ValueError("x: expected at least one sample, received an empty array")
+            if n <= batch_size and not verbose and callbacks is None and not custom:
+                return self._predict_batch(source.x_struct(0, n))
+        num_steps = self._source_steps(source, batch_size, steps)
         callback_list = self._callback_list(callbacks, verbose, 1, num_steps, add_history=False)
         progbar = Progbar(num_steps, verbose=verbose) if verbose else None
         callback_list.on_predict_begin()
-        rows = min(n, num_steps * batch_size)
-        results, structure = None, None
-        for step in range(num_steps):
+        pieces, structure, step = [], None, 0
+        for step, x_batch in enumerate(self._prediction_batches(source, batch_size, num_steps)):
             callback_list.on_predict_batch_begin(step)
-            start = step * batch_size
-            stop = min(start + batch_size, n)
             if custom:
-                outputs = self.predict_step(pack_x_y_sample_weight(inputs.x_struct(start, stop)))
+                outputs = self.predict_step(pack_x_y_sample_weight(x_batch))
             else:
-                outputs = self._predict_batch(inputs.x_struct(start, stop))
-            flat = [np.asarray(o) for o in tree.flatten(outputs)]
-            if results is None:
-                structure = outputs
-                results = [f if num_steps == 1 else np.empty((rows,) + f.shape[1:], f.dtype)
-                           for f in flat]
-            if num_steps > 1:
-                for r, f in zip(results, flat):
-                    r[start:start + f.shape[0]] = f
+                outputs = self._predict_batch(x_batch)
+            structure = outputs
+            pieces.append([np.asarray(o) for o in tree.flatten(outputs)])
             callback_list.on_predict_batch_end(step, logs={"outputs": outputs})
             if progbar is not None and progbar.due():
                 progbar.update(step + 1)
         callback_list.on_predict_end()
         if progbar is not None:
-            progbar.update(num_steps, finalize=True)
+            progbar.update(step + 1, finalize=True)
+        if not pieces:
+            raise ValueError("x: expected at least one batch to predict on, received none")
+        results = [piece[0] if len(pieces) == 1 else np.concatenate(piece)
+                   for piece in zip(*pieces)]
         if not tree.is_nested(structure):
             return results[0]
         return tree.pack_sequence_as(structure, results)
+
+    def _prediction_batches(self, source, batch_size: int, steps):
+        """The inputs of each batch to predict on, from a Dataset or a stream."""
+        if isinstance(source, data.Dataset):
+            n = source.num_samples
+            for step in range(steps):
+                start = step * batch_size
+                yield source.x_struct(start, min(start + batch_size, n))
+            return
+        batches = source.epoch(False)
+        try:
+            for step, raw in enumerate(batches):
+                if steps is not None and step >= steps:
+                    break
+                batch = self._stream_batch(raw, f"prediction batch {step}", targets=False)
+                yield batch.x_struct(0, batch.num_samples)
+        finally:
+            batches.close()
+            source.end_epoch()
 
     def _predict_batch(self, x):
         """The outputs of one batch (arrays), without the tape."""

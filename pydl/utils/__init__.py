@@ -1,10 +1,12 @@
-"""Helpers: seeding, one-hot labels, padding sequences, clear_session, plotting a history."""
+"""Helpers: seeding, one-hot labels, padding sequences, PyDataset, clear_session, plotting a
+history."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _random
+from .py_dataset import PyDataset
 from .sequences import pad_sequences
 
 

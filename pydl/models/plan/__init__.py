@@ -27,7 +27,7 @@ import numpy as np
 from ...layers import layer as layer_module
 from .describe import describe
 from .fused import FusedPlan, build_plan
-from .runner import PlanRunner
+from .runner import PlanRunner, data_fits
 
 _LAYER_CACHE = layer_module._CACHE
 _settings = {"enabled": True}
@@ -140,26 +140,6 @@ def plan_reason(model):
     return description if isinstance(description, str) else None
 
 
-def _data_fits(description, data) -> bool:
-    """Whether fit's converted data is what the plan reads (else the tape takes it)."""
-    for x in data.x_by_input:
-        if x.dtype != np.float32 or not x.flags.c_contiguous:
-            return False
-    for i, value, kind, *_ in description.heads:
-        y = data.y_by_output[i]
-        if y is None or not y.flags.c_contiguous:
-            return False
-        if kind == "sparse_categorical_crossentropy":
-            if y.dtype not in (np.int64, np.int32):
-                return False
-        elif y.dtype != np.float32:
-            return False
-        sw = data.sw_by_output[i]
-        if sw is not None and (sw.dtype != np.float32 or not sw.flags.c_contiguous):
-            return False
-    return True
-
-
 def runner_factory(model, data, batch_size: int):
     """Registered with the trainer: a PlanRunner for a model and data the plan takes."""
     if not _settings["enabled"] or model._compile_loss is None:
@@ -167,7 +147,7 @@ def runner_factory(model, data, batch_size: int):
     shapes = [x.shape[1:] for x in data.x_by_input]
     cache = _cached(model, shapes)
     description = cache.description
-    if isinstance(description, str) or not _data_fits(description, data):
+    if isinstance(description, str) or not data_fits(description, data):
         return None
     metrics = model._compile_metrics
     heads = {i for i, *_ in description.heads}

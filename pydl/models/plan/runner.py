@@ -43,6 +43,27 @@ def _accumulate(tracker, values: np.ndarray, rows: np.ndarray) -> None:
     tracker.count += float(rows.sum())
 
 
+def data_fits(description, data) -> bool:
+    """Whether fit's converted data is what the plan reads (else the tape takes it)."""
+    for x in data.x_by_input:
+        if x.dtype != np.float32 or not x.flags.c_contiguous:
+            return False
+    for i, value, kind, *_ in description.heads:
+        y = data.y_by_output[i]
+        if y is None or not y.flags.c_contiguous:
+            return False
+        if kind == "sparse_categorical_crossentropy":
+            if y.dtype not in (np.int64, np.int32):
+                return False
+        elif y.dtype != np.float32:
+            return False
+        sw = data.sw_by_output[i]
+        if sw is not None and (sw.dtype != np.float32 or not sw.flags.c_contiguous):
+            return False
+    return True
+
+
+
 class PlanRunner:
     """Runs fit's steps on a FusedPlan (see models/trainer.py for the runner contract)."""
 
@@ -54,8 +75,7 @@ class PlanRunner:
         self.data = data
         description = fused.description
         self.head_outputs = [i for i, *_ in description.heads]
-        self.targets = [data.y_by_output[i] for i in self.head_outputs]
-        self.sample_weights = [data.sw_by_output[i] for i in self.head_outputs]
+        self._bind(data)
         metrics = model._compile_metrics
         if metrics is not None and not metrics.built:
             metrics.build(data.y_by_output, [(None,) + tuple(description.shapes[v])
@@ -77,6 +97,23 @@ class PlanRunner:
         self.head_trackers = [loss.trackers.get(out) for out in self.head_outputs]
         self._rows = np.empty(0, np.float64)
         self.hook = None  # a gradient hook (data parallelism) may be set by its owner
+
+    def _bind(self, data) -> None:
+        self.data = data
+        self.targets = [data.y_by_output[i] for i in self.head_outputs]
+        self.sample_weights = [data.sw_by_output[i] for i in self.head_outputs]
+
+    def rebind(self, data) -> bool:
+        """Trains on `data` (a streamed batch) from now on, when the plan can read it:
+        the same input shapes, data it reads, and rows within its max batch."""
+        description = self.fused.description
+        if data.num_samples > self.fused.core.max_batch or not data_fits(description, data) \
+                or [tuple(x.shape[1:]) for x in data.x_by_input] != description.input_shapes \
+                or any((w is None) != (data.sw_by_output[i] is None)
+                       for i, w in zip(self.head_outputs, self.sample_weights)):
+            return False
+        self._bind(data)
+        return True
 
     def steps_per_call(self, steps: int, batch: int, observed: bool) -> int:
         if observed:
