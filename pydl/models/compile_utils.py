@@ -56,6 +56,13 @@ class LossTracker(metrics_module.Metric):
     def result(self) -> float:
         return self.total / self.count if self.count else float("nan")
 
+    def get_state(self) -> list:
+        """[total, count], for a backup (callbacks.BackupAndRestore)."""
+        return [self.total, self.count]
+
+    def set_state(self, values) -> None:
+        self.total, self.count = float(values[0]), float(values[1])
+
 
 def _per_output(arg: str, value, names: list, allow_single=True):
     """`value` as one entry per output: a single value (repeated), a list, or a dict by name."""
@@ -215,6 +222,10 @@ class CompileMetrics(metrics_module.Metric):
     @property
     def metrics(self) -> list:
         return [metric for _, metric, _, _ in self.entries]
+
+    @property
+    def variables(self) -> list:
+        return [v for metric in self.metrics for v in metric.variables]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Updates every compiled metric from a batch (structures by output)."""

@@ -203,16 +203,20 @@ class _Reader:
             raise self.error(f"the entry {name!r} holds dtype {array.dtype}, expected numbers")
         return array
 
+    def json(self, name: str):
+        """The JSON entry `name`, size-capped (a config, never a payload)."""
+        info = self.archive.getinfo(name)
+        if info.file_size > _MAX_CONFIG_BYTES:
+            raise self.error(f"{name} is {info.file_size} bytes, too large to be a config")
+        try:
+            return json.loads(self.archive.read(name).decode("utf-8"))
+        except _READ_ERRORS as exc:
+            raise self.error(f"{name} is damaged: {exc}") from None
+
     def manifest(self) -> dict:
         if _CONFIG not in self.names:
             raise self.error(f"no {_CONFIG}: not a pydl model file")
-        info = self.archive.getinfo(_CONFIG)
-        if info.file_size > _MAX_CONFIG_BYTES:
-            raise self.error(f"{_CONFIG} is {info.file_size} bytes, too large to be a config")
-        try:
-            manifest = json.loads(self.archive.read(_CONFIG).decode("utf-8"))
-        except _READ_ERRORS as exc:
-            raise self.error(f"{_CONFIG} is damaged: {exc}") from None
+        manifest = self.json(_CONFIG)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise self.error(f"{_CONFIG} does not describe a pydl model "
                              f"(expected format {FORMAT!r})")

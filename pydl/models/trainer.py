@@ -217,9 +217,10 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             stream = adapters.stream_of(x, y, sample_weight)
             steps = steps_per_epoch or stream.num_batches
 
-            def run_epoch(epoch, callback_list, batch_hooks, progbar):
+            def run_epoch(epoch, callback_list, batch_hooks, progbar, resume=None):
                 return self._run_stream_epoch(stream, steps, epoch, shuffle, class_weight,
-                                              check_finite, callback_list, batch_hooks, progbar)
+                                              check_finite, callback_list, batch_hooks, progbar,
+                                              resume)
         else:
             train = self._prepare_data(x, y, sample_weight, class_weight)
             if check_finite:
@@ -240,13 +241,16 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             generator = _random.generator()
             runner = None
 
-            def run_epoch(epoch, callback_list, batch_hooks, progbar):
+            def run_epoch(epoch, callback_list, batch_hooks, progbar, resume=None):
                 nonlocal runner
                 if runner is None:
                     runner = self._training_runner(train, batch_size)
+                if resume is not None:  # draw the interrupted epoch's shuffle again
+                    generator.bit_generator.state = resume["generator_at_epoch_start"]
                 order = generator.permutation(n) if shuffle else None
+                start = self._resume_position(resume)
                 return self._run_epoch(runner, order, batch_size, steps, callback_list,
-                                       batch_hooks, progbar)
+                                       batch_hooks, progbar, start)
 
         callback_list = self._callback_list(callbacks, verbose, epochs, steps)
         batch_hooks = self._callbacks_use(callback_list, "on_train_batch_begin",
@@ -255,13 +259,18 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         self._begin_training()
         logs = {}
         callback_list.on_train_begin()
+        # callbacks.BackupAndRestore found a backup: resume where it was taken.
+        resume = self.__dict__.pop("_resume_from", None)
+        if resume is not None:
+            initial_epoch = int(resume["epoch"])
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose=verbose) if verbose else None
-            step, last_logs = run_epoch(epoch, callback_list, batch_hooks, progbar)
+            step, last_logs = run_epoch(epoch, callback_list, batch_hooks, progbar, resume)
+            resume = None
             logs = self._epoch_logs(last_logs)
             if val is not None and should_validate(epoch + 1):
                 val_logs = self._run_evaluation(val, batch_size=validation_batch_size,
@@ -280,14 +289,15 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return self.history
 
     def _run_epoch(self, runner, order, batch_size: int, steps: int, callback_list,
-                   batch_hooks: bool, progbar):
-        """One epoch of ``steps`` steps in executions; returns (index of the last step run,
-        the logs the last step returned or None)."""
+                   batch_hooks: bool, progbar, start: int = 0):
+        """One epoch of ``steps`` steps in executions, from step `start` (a resumed
+        epoch); returns (index of the last step run, the logs the last step returned or
+        None)."""
         # A progress bar redrawn during the epoch (verbose=1 on a terminal) watches steps.
         drawn = progbar is not None and getattr(progbar, "_dynamic", True)
         observed = batch_hooks or drawn or self.stop_training
         per_call = max(1, runner.steps_per_call(steps, batch_size, observed))
-        step, logs = 0, None
+        step, logs = start, None
         while step < steps:
             count = min(per_call, steps - step)
             if batch_hooks:
@@ -303,12 +313,20 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return step - 1, logs
 
     def _run_stream_epoch(self, stream, steps, epoch: int, shuffle, class_weight,
-                          check_finite: bool, callback_list, batch_hooks: bool, progbar):
+                          check_finite: bool, callback_list, batch_hooks: bool, progbar,
+                          resume=None):
         """One epoch of batches from a generator / iterator / PyDataset: each batch is
         converted and checked as it comes (errors name it), then trained on by the
-        plan or the tape, one step per batch."""
+        plan or the tape, one step per batch. A resumed epoch skips the batches done."""
+        if resume is not None:  # a PyDataset draws its shuffle again
+            _random.generator().bit_generator.state = resume["generator_at_epoch_start"]
         batches = stream.epoch(bool(shuffle))
         runner, logs, step = None, None, 0
+        if resume is not None:
+            for step in range(int(resume["step"])):
+                next(batches, None)
+            step = int(resume["step"])
+            self._resume_position(resume)
         while steps is None or step < steps:
             try:
                 raw = next(batches)
@@ -355,6 +373,20 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         if batch.num_samples == 0:
             raise ValueError(f"{where}: the batch has no samples")
         return batch
+
+    def _resume_position(self, resume) -> int:
+        """Restores what a backup taken mid-epoch holds beyond the weights (the running
+        metrics, pydl's generator as it was); returns the steps already done (0 when
+        not resuming)."""
+        if resume is None:
+            return 0
+        from . import backup
+
+        step = int(resume["step"])
+        if step:  # (at step 0 the epoch's shuffle, just drawn again, is all it consumed)
+            _random.generator().bit_generator.state = resume["generator_now"]
+            backup.restore_metrics(self, resume["metric_arrays"])
+        return step
 
     def _runner_for_batch(self, runner, batch):
         """The runner for one more streamed batch: the same one when it can take it."""
