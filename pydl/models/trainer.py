@@ -51,7 +51,13 @@ _set_internal = object.__setattr__
 
 
 def _overrides(callback, hook: str) -> bool:
-    """Whether a callback defines ``hook`` itself (else calling it per batch is waste)."""
+    """Whether a callback defines ``hook`` itself (else calling it per batch is waste).
+
+    A callback may list in ``_idle_hooks`` the hooks it defines but does not use
+    as configured (TensorBoard logging once per epoch has idle batch hooks).
+    """
+    if hook in getattr(callback, "_idle_hooks", ()):
+        return False
     for klass in type(callback).__mro__:
         if hook in vars(klass):
             return not (klass.__module__.startswith("pydl.callbacks")
