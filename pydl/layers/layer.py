@@ -32,6 +32,7 @@ from ..tensor import Tensor
 from ..variable import Variable
 from . import keras_tensor as _keras_tensor
 from . import node as _node
+from . import weight_budget
 
 _ALLOWED_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "autocast")
 _name_uids: dict = {}
@@ -372,6 +373,7 @@ class Layer:
                             f"{initializer!r}")
         if name is None:
             name = f"variable_{len(self._weights_own)}" if self._weights_own else "variable"
+        weight_budget.charge(shape, dtype)  # a no-op unless a file is being loaded
         variable = Variable(init(shape, dtype=dtype), trainable=trainable, name=name,
                             dtype=dtype)
         variable.path = f"{self.name}/{name}"

@@ -159,15 +159,18 @@ class Model(Trainer, Layer):
         return cls(**config)
 
     def save(self, filepath, overwrite=True, **kwargs):
-        """Writes architecture, weights and optimizer state to one zip file, atomically."""
+        """Writes architecture, weights and optimizer state to one file, atomically: Keras 3's
+        format for a ``.keras`` path (needs ``pydl[h5]``), pydl's own zip for any other."""
         saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        """Writes the weights to an ``.npz`` file (``.weights.npz`` by convention), atomically."""
+        """Writes the weights atomically: Keras 3's HDF5 layout for a ``.h5`` path
+        (``.weights.h5`` by convention; needs ``pydl[h5]``), else an ``.npz`` file."""
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, **kwargs):
-        """Reads weights written by ``save_weights`` (or a whole ``save`` file)."""
+        """Reads weights written by ``save_weights`` or Keras (``.h5``), or from a whole
+        model file (``.keras`` of either format, or pydl's)."""
         saving.load_weights(self, filepath)
 
 

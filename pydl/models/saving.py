@@ -1,6 +1,7 @@
 """Saving and loading: one zip file of JSON and ``.npy`` arrays, never pickle.
 
-A model file (``model.save(path)``, any extension: ``.pydl``, ``.keras``) holds
+``.keras`` models and ``.h5`` weights use Keras 3's format instead (pydl/saving/keras_file.py).
+A model file (``model.save(path)``, any other extension, e.g. ``.pydl``) holds
 
     config.json              format, the architecture (class names + layer
                              configs), compile config, optimizer config,
@@ -28,6 +29,7 @@ import zlib
 import numpy as np
 
 from .. import _random
+from ..saving import keras_file
 from . import serialization
 
 FORMAT = "pydl.model"
@@ -116,6 +118,8 @@ def _generator_states(model) -> dict:
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
+    if keras_file.is_keras_model_path(filepath):
+        return keras_file.save_model(model, filepath, overwrite=overwrite)
     path = _check_target(filepath, overwrite)
     model._require_built("save")
     from .. import __version__
@@ -155,6 +159,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
+    if keras_file.is_keras_weights_path(filepath):
+        return keras_file.save_weights(model, filepath, overwrite=overwrite)
     path = _check_target(filepath, overwrite)
     model._require_built("save_weights")
     with _atomic_zip(path) as archive:
@@ -350,6 +356,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"custom_objects: expected a dict, received {type(custom_objects).__name__}")
+    if keras_file.is_keras_model_path(filepath):
+        model = keras_file.load_model(filepath, custom_objects=custom_objects, compile=compile)
+        if model is not None:
+            return model  # else: a pydl-format file named .keras, read below
     with _Reader(filepath) as reader:
         manifest = reader.manifest()
         model = _build_model(reader, manifest, custom_objects)
@@ -363,6 +373,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def load_weights(model, filepath) -> None:
     """Weights from ``save_weights``' ``.npz`` or from a whole model file."""
+    if keras_file.is_keras_weights_path(filepath) or keras_file.is_keras_model_path(filepath):
+        if keras_file.load_weights(model, filepath):
+            return
     with _Reader(filepath) as reader:
         if _CONFIG in reader.names:
             count = len(reader.manifest()["weights"])

@@ -3,7 +3,10 @@
     pydl.saving.save_model(model, "m.pydl"); pydl.saving.load_model("m.pydl")
     @pydl.saving.register_keras_serializable(package="Custom")
 
-The file format is pydl/models/saving.py; the name registry object_registration.py.
+pydl's own file format is pydl/models/saving.py; the name registry object_registration.py.
+Keras 3's ``.keras`` / ``.weights.h5`` format: keras_file.py (with keras_config.py for
+architectures, keras_objects.py for initializers, optimizers, ..., keras_weights.py for the
+HDF5 layout) and hdf5.py, a pure-Python, bounds-checked HDF5 reader.
 """
 
 from .object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,

@@ -1,0 +1,214 @@
+"""Model and layer configs in Keras 3's JSON layout, to and from pydl's.
+
+    keras_json = model_to_keras(model)           # what config.json of a .keras file holds
+    model = model_from_keras(keras_json)         # a pydl model of pydl's built-in layers
+
+A layer maps to the pydl built-in layer of the same class name; its config keys are
+Keras' except for the nested objects, translated by key (``dtype``, ``activation``,
+``*_initializer``, ``*_regularizer``, ``*_constraint``; keras_objects.py). A class pydl
+does not have raises ``ValueError`` naming it, unless ``custom_objects`` maps its name to
+a class. Sequential models map layer by layer; functional models keep Keras' graph
+layout (``inbound_nodes`` / ``input_layers`` / ``output_layers``), which pydl's
+functional config shares.
+"""
+
+from __future__ import annotations
+
+from . import keras_objects as objects
+
+# Keys pydl layers write that Keras configs do not have (the declared input shape
+# becomes an InputLayer instead).
+_PYDL_ONLY = ("batch_input_shape",)
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def _builtin_layers() -> dict:
+    """pydl's built-in layer classes by name (every class pydl.layers exports)."""
+    from .. import layers
+    from ..layers.layer import Layer
+    from ..models import serialization
+
+    found = {name: cls for name, cls in vars(layers).items()
+             if isinstance(cls, type) and issubclass(cls, Layer) and cls is not Layer}
+    found.update(serialization.builtin_layer_classes())
+    return found
+
+
+def layer_accepted_keys(cls) -> set:
+    """Config keys a layer class takes: the named arguments of each ``__init__`` up its
+    class chain (they forward ``**kwargs``), and the base Layer's."""
+    from ..layers.layer import _ALLOWED_KWARGS, Layer
+
+    keys = {"name", "trainable", "dtype", *_ALLOWED_KWARGS}
+    for klass in cls.__mro__:
+        if isinstance(klass, type) and issubclass(klass, Layer) and "__init__" in vars(klass):
+            keys |= objects.accepted_keys(klass)[0]
+    return keys
+
+
+# -- pydl -> Keras ---------------------------------------------------------------------
+def _config_to_keras(config: dict) -> dict:
+    out = {}
+    for key, value in config.items():
+        if key in _PYDL_ONLY:
+            continue
+        if key == "dtype":
+            value = objects.dtype_to_keras(value)
+        elif key.endswith("_initializer"):
+            value = objects.to_keras("initializers", value)
+        elif key.endswith("_regularizer"):
+            value = objects.to_keras("regularizers", value)
+        out[key] = value
+    return out
+
+
+def _shape(shape):
+    return None if shape is None else [None if d is None else int(d) for d in shape]
+
+
+def layer_to_keras(layer, input_shape=None) -> dict:
+    """Keras' serialized form of one pydl layer (a model recurses)."""
+    from ..layers.input_layer import InputLayer
+
+    if _is_model(layer):
+        entry = model_config_to_keras(layer)
+    else:
+        cls = type(layer)
+        builtin = _builtin_layers().get(cls.__name__) is cls
+        entry = {
+            "module": "keras.layers" if builtin else cls.__module__,
+            "class_name": cls.__name__,
+            "config": _config_to_keras(layer.get_config()),
+            "registered_name": None if builtin else cls.__name__,
+        }
+    if input_shape is not None and layer.built and not isinstance(layer, InputLayer):
+        entry["build_config"] = {"input_shape": _shape(input_shape)}
+    return entry
+
+
+def _is_model(layer) -> bool:
+    from ..models.model import Model
+
+    return isinstance(layer, Model)
+
+
+def model_config_to_keras(model) -> dict:
+    """``{"module", "class_name", "config", ...}`` of a Sequential or functional model."""
+    from ..models.sequential import Sequential
+
+    if type(model) is Sequential:
+        return _sequential_to_keras(model)
+    to_keras = getattr(model, "_keras_functional_config", None)
+    if callable(to_keras):
+        return to_keras(layer_to_keras)
+    raise ValueError(
+        f"The model {model.name!r} ({type(model).__name__}) cannot be written in the Keras "
+        f"format: only Sequential and functional models of layers can (a subclassed model's "
+        f"call() is Python code that no file carries). Save it with a .pydl suffix instead."
+    )
+
+
+def _sequential_to_keras(model) -> dict:
+    layers = []
+    if model._input_layer is not None:
+        layers.append(layer_to_keras(model._input_layer))
+    shape = model._build_input_shape
+    for layer in model.layers:
+        layers.append(layer_to_keras(layer, input_shape=shape))
+        shape = model._layer_output_shapes.get(id(layer)) if model.built else None
+    config = {"name": model.name, "trainable": model.trainable,
+              "dtype": objects.dtype_to_keras(model.dtype), "layers": layers}
+    entry = {"module": "keras", "class_name": "Sequential", "config": config,
+             "registered_name": None}
+    if model._build_input_shape is not None:
+        config["build_input_shape"] = _shape(model._build_input_shape)
+        entry["build_config"] = {"input_shape": _shape(model._build_input_shape)}
+    return entry
+
+
+def model_to_keras(model) -> dict:
+    """The whole ``config.json`` of a ``.keras`` file: architecture and compile config."""
+    entry = model_config_to_keras(model)
+    compile_config = objects.compile_to_keras(model)
+    if compile_config is not None:
+        entry["compile_config"] = compile_config
+    return entry
+
+
+# -- Keras -> pydl ---------------------------------------------------------------------
+def _config_from_keras(cls, class_name: str, config: dict, custom_objects, fit=True) -> dict:
+    what = f"layer {class_name} ({config.get('name', '?')})"
+    out = {}
+    for key, value in config.items():
+        if key == "dtype":
+            value = objects.dtype_from_keras(value, what)
+        elif key == "activation":
+            value = objects.activation_from_keras(value, what)
+        elif key.endswith("_initializer"):
+            value = objects.from_keras("initializers", value, custom_objects)
+        elif key.endswith("_regularizer"):
+            value = objects.from_keras("regularizers", value, custom_objects)
+        elif key.endswith("_constraint") and value is not None:
+            raise ValueError(f"{what}: weight constraints ({key}) are not supported by pydl")
+        out[key] = value
+    if not fit:
+        return out
+    return objects.fit_config(cls, out, what, accepted=layer_accepted_keys(cls))
+
+
+def layer_from_keras(entry, custom_objects=None) -> dict:
+    """pydl's ``{"class_name", "config"}`` for one Keras layer entry (models recurse)."""
+    custom_objects = custom_objects or {}
+    class_name, config = objects.check_entry(entry, "layer config")
+    if not isinstance(config, dict):
+        raise ValueError(f"layer config: the config of {class_name!r} must be a dict")
+    key = objects.custom_key(entry, custom_objects)
+    if key is not None:
+        return {"class_name": key, "config": _config_from_keras(
+            custom_objects[key], class_name, config, custom_objects, fit=False)}
+    if class_name in _MODEL_CLASSES:
+        return model_from_keras_config(entry, custom_objects)
+    cls = _builtin_layers().get(class_name)
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer class {class_name!r}: pydl has no built-in layer of that name. "
+            f"Pass it to load_model(..., custom_objects={{{class_name!r}: cls}})")
+    return {"class_name": class_name,
+            "config": _config_from_keras(cls, class_name, config, custom_objects)}
+
+
+def model_from_keras_config(entry: dict, custom_objects=None) -> dict:
+    """pydl's ``{"class_name", "config"}`` of a Keras Sequential or functional model."""
+    class_name, config = objects.check_entry(entry, "model config")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"model config: {class_name!r} has no list of layers")
+    layers = []
+    for layer in config["layers"]:
+        converted = layer_from_keras(layer, custom_objects)
+        if class_name != "Sequential":  # functional: keep the graph keys of each layer
+            for key in ("name", "inbound_nodes"):
+                if isinstance(layer, dict) and key in layer:
+                    converted[key] = layer[key]
+        layers.append(converted)
+    out = {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers}
+    if class_name == "Sequential":
+        if config.get("build_input_shape") is not None:
+            out["build_input_shape"] = config["build_input_shape"]
+        return {"class_name": "Sequential", "config": out}
+    for key in ("input_layers", "output_layers"):
+        if key not in config:
+            raise ValueError(f"model config: the functional model lacks {key!r}")
+        out[key] = config[key]
+    return {"class_name": "Functional", "config": out}
+
+
+def model_from_keras(entry, custom_objects=None):
+    """A pydl model built from Keras' ``config.json`` (weights freshly initialized)."""
+    from ..models import serialization
+
+    if not isinstance(entry, dict) or entry.get("class_name") not in _MODEL_CLASSES:
+        name = entry.get("class_name") if isinstance(entry, dict) else type(entry).__name__
+        raise ValueError(f"config.json: expected a Sequential or functional model, received "
+                         f"{name!r}")
+    pydl_entry = model_from_keras_config(entry, custom_objects)
+    return serialization.deserialize_layer(pydl_entry, custom_objects)
