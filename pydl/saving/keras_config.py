@@ -75,10 +75,13 @@ def layer_to_keras(layer, input_shape=None) -> dict:
     else:
         cls = type(layer)
         builtin = _builtin_layers().get(cls.__name__) is cls
+        config = _config_to_keras(layer.get_config())
+        if isinstance(layer, InputLayer):  # Keras writes the input's dtype as a plain name
+            config["dtype"] = layer.input_dtype
         entry = {
             "module": "keras.layers" if builtin else cls.__module__,
             "class_name": cls.__name__,
-            "config": _config_to_keras(layer.get_config()),
+            "config": config,
             "registered_name": None if builtin else cls.__name__,
         }
     if input_shape is not None and layer.built and not isinstance(layer, InputLayer):

@@ -205,7 +205,11 @@ def optimizer_from_keras(model, arrays: list, what: str) -> None:
         rate = arrays[1]
         if rate.shape != () or rate.dtype.kind != "f" or not np.isfinite(rate) or rate < 0:
             raise ValueError(f"{what}: the optimizer's learning rate is not a float >= 0")
-        optimizer.learning_rate = float(rate)
+        # Keras keeps the rate in float32: the config's rate stands when it rounds to it
+        # (pydl's own files round-trip exactly), else the variable was changed (e.g. by
+        # ReduceLROnPlateau) and wins.
+        if np.float32(optimizer.learning_rate) != rate:
+            optimizer.learning_rate = float(rate)
 
 
 # -- files -------------------------------------------------------------------------------
