@@ -309,6 +309,8 @@ class Group:
             if name_offset >= heap_size:
                 raise HDF5Error(f"{what}: a member name lies outside the local heap")
             name = f._string_at(heap_data + name_offset, heap_size - name_offset, what)
+            if b.uint(pos + 2 * f.offset_size, 4, what) == 2:  # cache type 2: a soft link
+                raise HDF5Error(f"{what}: the link {name!r} is a soft or external link (not allowed)")
             links[name] = f._address_at(pos + f.offset_size, what)
 
     def _link(self, body, size, what):
