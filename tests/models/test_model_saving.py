@@ -52,7 +52,7 @@ def test_save_load_predict_identical(tmp_path, data):
 
 
 def test_file_is_a_zip_of_json_and_npy(tmp_path, data):
-    path = tmp_path / "m.keras"
+    path = tmp_path / "m.pydl"
     make_model().save(path)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
