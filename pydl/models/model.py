@@ -163,6 +163,31 @@ class Model(Trainer, Layer):
         format for a ``.keras`` path (needs ``pydl[h5]``), pydl's own zip for any other."""
         saving.save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Writes the inference graph for another runtime (Keras 3's signature).
+
+        Args:
+            filepath: where to write, e.g. ``"model.onnx"``.
+            format: ``"onnx"`` (the one format pydl writes; Keras' default
+                ``"tf_saved_model"`` needs TensorFlow and is refused).
+            verbose: print where the file went (default True, as Keras).
+            input_signature: optional shapes of the inputs (objects with ``shape``, or
+                tuples), checked against the model's; the batch dimension stays dynamic.
+            opset_version: the ONNX opset, default 17 (see pydl/export/onnx.py).
+        """
+        if format != "onnx":
+            raise ValueError(f"format: pydl exports format='onnx' only (needs pydl[onnx]); "
+                             f"received format={format!r}")
+        unknown = set(kwargs) - {"opset_version"}
+        if unknown:
+            raise TypeError(f"export: unexpected keyword arguments {sorted(unknown)} for "
+                            f"format='onnx' (accepted: opset_version)")
+        from ..export import onnx
+
+        onnx.export_onnx(self, filepath, verbose=verbose, input_signature=input_signature,
+                         opset_version=kwargs.get("opset_version"))
+
     def save_weights(self, filepath, overwrite=True):
         """Writes the weights atomically: Keras 3's HDF5 layout for a ``.h5`` path
         (``.weights.h5`` by convention; needs ``pydl[h5]``), else an ``.npz`` file."""

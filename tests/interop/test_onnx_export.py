@@ -1,0 +1,149 @@
+"""model.export(path, format="onnx"): the file passes onnx.checker and onnxruntime computes
+predict's outputs (max abs difference <= 1e-5 in float32) at any batch size."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import pydl
+from pydl import layers
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "selu",
+               "gelu", "softplus", "silu", "swish")
+
+
+def run(path, *inputs):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {spec.name: x for spec, x in zip(session.get_inputs(), inputs)}
+    return session.run(None, feeds)
+
+
+def models():
+    pydl.utils.set_random_seed(0)
+    out = [(f"activation_{name}", pydl.Sequential([
+        pydl.Input(shape=(6,)), layers.Dense(9, activation=name), layers.Activation(name),
+        layers.Dense(4)]), (6,)) for name in ACTIVATIONS]
+    out.append(("mlp_dropout_flatten", pydl.Sequential([
+        pydl.Input(shape=(4, 3)), layers.Flatten(), layers.Dense(16, activation="relu"),
+        layers.Dropout(0.5), layers.Dense(10, activation="softmax")]), (4, 3)))
+    out.append(("no_bias_rank3", pydl.Sequential([
+        pydl.Input(shape=(5, 3)), layers.Dense(4, use_bias=False, activation="tanh"),
+        layers.Dense(2)]), (5, 3)))
+    inner = pydl.Sequential([pydl.Input(shape=(8,)), layers.Dense(5, activation="elu"),
+                             layers.Dense(3)], name="inner")
+    out.append(("nested", pydl.Sequential([pydl.Input(shape=(6,)), layers.Dense(8), inner,
+                                           layers.Activation("softmax")]), (6,)))
+    late = pydl.Sequential([layers.Dense(5, activation="relu"), layers.Dense(2)])
+    late.build((None, 6))
+    out.append(("built_by_build", late, (6,)))
+    return out
+
+
+@pytest.mark.parametrize("name, model, shape", models(), ids=lambda v: v if isinstance(v, str) else "")
+def test_onnxruntime_matches_predict(tmp_path, name, model, shape):
+    path = tmp_path / f"{name}.onnx"
+    model.export(path, format="onnx", verbose=False)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [17]
+    rng = np.random.default_rng(1)
+    for batch in (1, 7, 300):  # the batch dimension is dynamic
+        x = (rng.standard_normal((batch, *shape)) * 3).astype(np.float32)
+        (got,) = run(path, x)
+        expected = model.predict(x, verbose=0)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert np.abs(got - expected).max() <= 1e-5
+
+
+def test_float64_models_export_as_double(tmp_path):
+    pydl.utils.set_random_seed(1)
+    model = pydl.Sequential([pydl.Input(shape=(5,), dtype="float64"),
+                             layers.Dense(4, activation="selu", dtype="float64"),  # (onnxruntime has no float64 Erf: gelu)
+                             layers.Dense(2, dtype="float64")])
+    model.export(tmp_path / "f64.onnx", format="onnx", verbose=False)
+    x = np.random.default_rng(2).standard_normal((9, 5))
+    (got,) = run(tmp_path / "f64.onnx", x)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-12, rtol=0)
+
+
+def test_inputs_outputs_and_opset_choice(tmp_path, capsys):
+    model = pydl.Sequential([pydl.Input(shape=(3,), name="pixels"), layers.Dense(2)])
+    model.export(tmp_path / "m.onnx", format="onnx", opset_version=19)
+    assert "Saved artifact at" in capsys.readouterr().out
+    proto = onnx.load(tmp_path / "m.onnx")
+    assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [19]
+    (graph_input,) = proto.graph.input
+    assert graph_input.name == "pixels"
+    dims = graph_input.type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and dims[1].dim_value == 3
+    assert [o.name for o in proto.graph.output] == ["output"]
+    model.export(tmp_path / "sig.onnx", format="onnx", verbose=False,
+                 input_signature=[pydl.Input(shape=(3,))])
+    with pytest.raises(ValueError, match="input_signature"):
+        model.export(tmp_path / "bad.onnx", format="onnx", input_signature=[(None, 4)])
+    with pytest.raises(ValueError, match="opset_version"):
+        model.export(tmp_path / "bad.onnx", format="onnx", opset_version=9)
+    with pytest.raises(ValueError, match="format"):
+        model.export(tmp_path / "m")
+    with pytest.raises(TypeError, match="unexpected"):
+        model.export(tmp_path / "m.onnx", format="onnx", dynamic_axes=True)
+
+
+class Twice(layers.Layer):
+    def call(self, x):
+        return pydl.ops.multiply(x, 2.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def test_unsupported_layers_are_named(tmp_path):
+    model = pydl.Sequential([pydl.Input(shape=(3,)), layers.Dense(2), Twice(name="twice")])
+    with pytest.raises(ValueError, match=r"'twice' \(Twice\)"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+    custom = pydl.Sequential([pydl.Input(shape=(3,)),
+                              layers.Dense(2, activation=lambda x: pydl.ops.multiply(x, x))])
+    with pytest.raises(ValueError, match="custom function"):
+        custom.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+
+
+def test_a_registered_converter_exports_a_custom_layer(tmp_path, monkeypatch):
+    from pydl.export import onnx_layers
+
+    monkeypatch.setattr(onnx_layers, "_CUSTOM", {})
+    onnx_layers.register(Twice, lambda builder, layer, x, base: builder.op(
+        "Mul", [x, builder.constant(f"{base}/two", 2.0)], base))
+    model = pydl.Sequential([pydl.Input(shape=(3,)), layers.Dense(2), Twice()])
+    model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    x = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    (got,) = run(tmp_path / "m.onnx", x)
+    assert np.abs(got - model.predict(x, verbose=0)).max() <= 1e-5
+
+
+def test_subclassed_models_are_refused(tmp_path):
+    class Net(pydl.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    net = Net()
+    net(np.zeros((1, 3), np.float32))
+    with pytest.raises(ValueError, match="subclassed"):
+        net.export(tmp_path / "net.onnx", format="onnx", verbose=False)
+
+
+def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
+    model = pydl.Sequential([pydl.Input(shape=(3,)), layers.Dense(2)])
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"pydl\[onnx\]"):
+        model.export(tmp_path / "m.onnx", format="onnx")
