@@ -30,3 +30,12 @@ from .tape import GradientTape  # noqa: E402
 from . import models, regularizers, saving  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .layers import Input, KerasTensor  # noqa: E402
+
+
+def __getattr__(name):
+    # pydl.wrappers imports scikit-learn: loaded on first use, not by `import pydl`.
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module(".wrappers", __name__)
+    raise AttributeError(f"module 'pydl' has no attribute {name!r}")
