@@ -22,16 +22,21 @@ Estimators pickle (the models are stored in pydl's own format inside the pickle)
 they run in joblib's worker processes (``n_jobs=2``). ``predict`` and ``transform`` run
 the model with ``verbose=0``.
 
-scikit-learn's ``check_estimator`` passes except for these checks, for the same reasons as
-Keras' own wrappers (keras/src/wrappers/sklearn_test.py):
+scikit-learn's ``check_estimator`` passes (tests/interop/test_sklearn_wrappers.py) except
+two checks of the classifier, which Keras' own wrappers are expected to fail as well
+(keras/src/wrappers/sklearn_test.py lists six):
 
-- SKLearnClassifier: ``check_classifiers_one_label_sample_weights`` (a sample of weight
-  0 still shapes the one-hot encoder's classes), ``check_classifiers_classes`` (a model
-  trained a few epochs on tiny data may never predict some class),
-  ``check_classifier_data_not_an_array``, ``check_supervised_y_2d`` and
-  ``check_fit_idempotent`` (they compare two fits, and each fit starts from new random
-  weights), ``check_classifiers_train`` (``decision_function`` returns the model's
-  output, probabilities or logits, which that check reads as margins).
+- ``check_classifiers_train``: ``decision_function`` returns the model's outputs (here
+  softmax probabilities, (n_samples, n_classes)), which the check reads as margins.
+- ``check_classifiers_classes``: a model trained a few epochs on a few samples may never
+  predict some class.
+
+Of Keras' other four, ``check_classifiers_one_label_sample_weights`` passes, and the
+three that compare two fits (``check_fit_idempotent``, ``check_supervised_y_2d``,
+``check_classifier_data_not_an_array``) pass when two fits give the same model: seeded
+initializers and ``fit_kwargs={"shuffle": False}``, as the test uses. The estimators
+are tagged ``non_deterministic`` (as Keras'), since by default each fit starts from new
+random weights; scikit-learn then skips the checks that need determinism.
 """
 
 from __future__ import annotations
