@@ -7,9 +7,10 @@
     python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
 Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
-LayerNormalization forward + backward), text (Embedding text classifier).
-Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed,
-a jitted JAX step when JAX is installed.
+LayerNormalization forward + backward), text (Embedding text classifier), sklearn (one
+GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
+wrapper). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch eager and
+torch.compile when installed, a jitted JAX step when JAX is installed.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
 from benchmarks.workloads import (dense, gemm, memory, normalization, predict,  # noqa: E402
-                                  scaling, text, train)
+                                  scaling, sklearn_search, text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
-             "scaling": scaling, "memory": memory, "norm": normalization, "text": text}
+             "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
+             "sklearn": sklearn_search}
 
 
 def _thread_counts(text: str | None) -> list[int]:
