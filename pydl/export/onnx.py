@@ -85,11 +85,12 @@ class Builder:
 
 def _graph(model):
     graph = getattr(model, "_graph", None)
-    if callable(graph):
-        return graph()
-    from . import _sequential_graph
-
-    return _sequential_graph.graph(model)
+    if not callable(graph):
+        raise ValueError(
+            f"export: the model {model.name!r} ({type(model).__name__}) has no graph of layers "
+            f"to export: a subclassed model's call() is Python code. Export a Sequential or "
+            f"functional model.")
+    return graph()
 
 
 def _flat(value) -> list:
@@ -117,13 +118,6 @@ def _ordered(nodes, available: set) -> list:
     return out
 
 
-def _structured(value, names: dict):
-    """``value`` (int keys, possibly nested in lists) with each key replaced by its name."""
-    if isinstance(value, (list, tuple)):
-        return [_structured(v, names) for v in value]
-    return names[value]
-
-
 def _output_shapes(layer, in_shapes):
     try:
         shape = layer.compute_output_shape(in_shapes)
@@ -144,10 +138,10 @@ def emit_model(builder: Builder, model, input_names: list, prefix: str = "") -> 
     names = dict(zip(inputs, input_names))
     for node in _ordered(graph.nodes, set(inputs)):
         layer = node.layer
-        args = _structured(node.inputs, names)
+        args = [names[k] for k in _flat(node.inputs)]
         base = prefix + layer.name
         if _is_model(layer):
-            results = emit_model(builder, layer, _flat(args), prefix=base + "/")
+            results = emit_model(builder, layer, args, prefix=base + "/")
         else:
             results = onnx_layers.convert(builder, layer, args, base, node.kwargs or {})
         outputs = _flat(node.outputs)
@@ -155,10 +149,11 @@ def emit_model(builder: Builder, model, input_names: list, prefix: str = "") -> 
         if len(results) != len(outputs):
             raise ValueError(f"export: the layer {layer.name!r} made {len(results)} outputs, "
                              f"the graph expects {len(outputs)}")
-        shapes = {k: builder.shapes.get(names[k]) for k in _flat(node.inputs)}
+        shapes = [builder.shapes.get(name) for name in args]
         out_shapes = None
-        if all(shape is not None for shape in shapes.values()):
-            out_shapes = _output_shapes(layer, _structured(node.inputs, shapes))
+        if all(shape is not None for shape in shapes):
+            out_shapes = _output_shapes(layer, shapes if onnx_layers.takes_list(layer)
+                                        else shapes[0])
         if len(outputs) == 1:
             out_shapes = [out_shapes]
         for name, shape in zip(results, out_shapes or [None] * len(results)):

@@ -19,7 +19,7 @@ else); ``register(cls, fn)`` adds one for a custom layer.
     Concatenate                 Concat(axis)
     Add Subtract Multiply       Sum, Sub, Mul
     Average Maximum Minimum     Mean, Max, Min
-    Dot                         ReduceSum(Mul) over the contracted axis (rank 2), MatMul (rank 3)
+    Dot                         Transpose, Reshape, MatMul (Keras' batch_dot), L2 normalization
     Reshape Permute             Reshape([0, *target_shape]), Transpose([0, *dims])
     RepeatVector                Unsqueeze, Tile
 """
@@ -39,15 +39,20 @@ _BY_NAME: dict = {}   # built-in class name -> converter
 _CUSTOM: dict = {}    # class -> converter (register)
 
 
-def register(cls, fn) -> None:
-    """Exports layers of exactly class ``cls`` with ``fn(builder, layer, inputs, base)``."""
+def register(cls, fn, takes_list: bool = False) -> None:
+    """Exports layers of exactly class ``cls`` with ``fn(builder, layer, x, base)``, ``x``
+    the input's ONNX name (the list of names when ``takes_list``)."""
     if not isinstance(cls, type) or not callable(fn):
         raise TypeError(f"register: expected a layer class and a function, received {cls!r}, {fn!r}")
+    fn._takes_list = bool(takes_list)
     _CUSTOM[cls] = fn
 
 
-def _builtin(*names):
+def _builtin(*names, many=False):
+    """Registers a converter for these built-in classes; ``many``: it takes the list of
+    the layer's inputs (merge layers), else the one input's name."""
     def add(fn):
+        fn._takes_list = many
         for name in names:
             _BY_NAME[name] = fn
         return fn
@@ -58,20 +63,38 @@ def supported() -> list:
     return sorted(_BY_NAME)
 
 
-def convert(builder, layer, inputs, base: str, kwargs: dict):
+def _converter(layer):
     from .. import layers
 
     cls = type(layer)
     fn = _CUSTOM.get(cls)
     if fn is None and getattr(layers, cls.__name__, None) is cls:
         fn = _BY_NAME.get(cls.__name__)
+    return fn
+
+
+def takes_list(layer) -> bool:
+    """Whether the layer receives a list of inputs (a merge layer)."""
+    fn = _converter(layer)
+    return bool(getattr(fn, "_takes_list", False))
+
+
+def convert(builder, layer, inputs: list, base: str, kwargs: dict):
+    """The ONNX output name(s) of ``layer`` applied to ``inputs`` (names, in call order)."""
+    cls = type(layer)
+    fn = _converter(layer)
     if fn is None:
         hint = " (a Lambda runs Python code, which ONNX cannot hold)" if cls.__name__ == "Lambda" else ""
         raise ValueError(
             f"export: the layer {layer.name!r} ({cls.__name__}) cannot be exported to ONNX{hint}. "
             f"Supported layers: {', '.join(supported())}; a custom layer needs a converter "
             f"(pydl.export.onnx_layers.register)")
-    return fn(builder, layer, inputs, base)
+    if getattr(fn, "_takes_list", False):
+        return fn(builder, layer, list(inputs), base)
+    if len(inputs) != 1:
+        raise ValueError(f"export: the layer {layer.name!r} ({cls.__name__}) received "
+                         f"{len(inputs)} inputs, its converter takes one")
+    return fn(builder, layer, inputs[0], base)
 
 
 # -- activations -----------------------------------------------------------------------
@@ -139,7 +162,7 @@ def _inputs(layer, inputs, at_least=2) -> list:
     return inputs
 
 
-@_builtin("Concatenate")
+@_builtin("Concatenate", many=True)
 def _concatenate(builder, layer, inputs, base):
     return builder.op("Concat", _inputs(layer, inputs, 1), base, axis=int(layer.axis))
 
@@ -150,13 +173,13 @@ def _variadic(op_type):
     return convert
 
 
-_builtin("Add")(_variadic("Sum"))
-_builtin("Average")(_variadic("Mean"))
-_builtin("Maximum")(_variadic("Max"))
-_builtin("Minimum")(_variadic("Min"))
+_builtin("Add", many=True)(_variadic("Sum"))
+_builtin("Average", many=True)(_variadic("Mean"))
+_builtin("Maximum", many=True)(_variadic("Max"))
+_builtin("Minimum", many=True)(_variadic("Min"))
 
 
-@_builtin("Multiply")
+@_builtin("Multiply", many=True)
 def _multiply(builder, layer, inputs, base):
     inputs = _inputs(layer, inputs, 1)
     out = inputs[0]
@@ -165,7 +188,7 @@ def _multiply(builder, layer, inputs, base):
     return out if len(inputs) > 1 else builder.op("Identity", [out], base)
 
 
-@_builtin("Subtract")
+@_builtin("Subtract", many=True)
 def _subtract(builder, layer, inputs, base):
     a, b = _inputs(layer, inputs, 2)
     return builder.op("Sub", [a, b], base)
@@ -179,28 +202,34 @@ def _l2_normalize(builder, x, axis, base):
                                             base)], base)
 
 
-@_builtin("Dot")
+@_builtin("Dot", many=True)
 def _dot(builder, layer, inputs, base):
+    """Keras' batch_dot: axis ``ax`` of x contracted with ``ay`` of y, sample by sample."""
     a, b = _inputs(layer, inputs, 2)
     shapes = (builder.shapes.get(a), builder.shapes.get(b))
-    if any(shape is None for shape in shapes):
+    if any(shape is None or None in shape[1:] for shape in shapes):
         raise ValueError(f"export: the input shapes of the Dot layer {layer.name!r} are unknown")
-    ranks = tuple(len(shape) for shape in shapes)
-    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
-    axes = [int(axis) % rank for axis, rank in zip(axes, ranks)]
+    pair = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+    ax, ay = (int(axis) % len(shape) for axis, shape in zip(pair, shapes))
     if getattr(layer, "normalize", False):
-        a = _l2_normalize(builder, a, axes[0], base)
-        b = _l2_normalize(builder, b, axes[1], base)
-    if ranks == (2, 2) and axes == [1, 1]:
-        return builder.reduce("ReduceSum", builder.op("Mul", [a, b], base), [1], base)
-    if ranks == (3, 3) and axes[0] in (1, 2) and axes[1] in (1, 2):
-        if axes[0] == 1:
-            a = builder.op("Transpose", [a], base, perm=[0, 2, 1])
-        if axes[1] == 2:
-            b = builder.op("Transpose", [b], base, perm=[0, 2, 1])
-        return builder.op("MatMul", [a, b], base)
-    raise ValueError(f"export: the Dot layer {layer.name!r} with input ranks {ranks} and axes "
-                     f"{layer.axes} has no ONNX form here (ranks 2 and 3 are exported)")
+        a = _l2_normalize(builder, a, ax, base)
+        b = _l2_normalize(builder, b, ay, base)
+    (xs, ys), k = shapes, shapes[0][ax]
+    x_rest = [d for i, d in enumerate(xs) if i not in (0, ax)]
+    y_rest = [d for i, d in enumerate(ys) if i not in (0, ay)]
+    m, n = int(np.prod(x_rest, dtype=np.int64)), int(np.prod(y_rest, dtype=np.int64))
+
+    def shape(dims):
+        return builder.constant(f"{base}/shape", [0, *dims], dtype=np.int64)
+
+    xt = builder.op("Transpose", [a], base,
+                    perm=[0] + [i for i in range(1, len(xs)) if i != ax] + [ax])
+    yt = builder.op("Transpose", [b], base,
+                    perm=[0, ay] + [i for i in range(1, len(ys)) if i != ay])
+    product = builder.op("MatMul", [builder.op("Reshape", [xt, shape([m, k])], base),
+                                    builder.op("Reshape", [yt, shape([k, n])], base)], base)
+    rest = x_rest + y_rest
+    return builder.op("Reshape", [product, shape(rest if rest else [1])], base)
 
 
 # -- shape layers ------------------------------------------------------------------------

@@ -22,16 +22,13 @@ _PYDL_ONLY = ("batch_input_shape",)
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
-def _builtin_layers() -> dict:
-    """pydl's built-in layer classes by name (every class pydl.layers exports)."""
-    from .. import layers
+def builtin_layer(class_name: str):
+    """pydl's own layer (or model) class of that name, from the name registry; else None."""
     from ..layers.layer import Layer
-    from ..models import serialization
+    from . import object_registration
 
-    found = {name: cls for name, cls in vars(layers).items()
-             if isinstance(cls, type) and issubclass(cls, Layer) and cls is not Layer}
-    found.update(serialization.builtin_layer_classes())
-    return found
+    cls = object_registration.builtin(class_name)
+    return cls if isinstance(cls, type) and issubclass(cls, Layer) else None
 
 
 def layer_accepted_keys(cls) -> set:
@@ -74,7 +71,7 @@ def layer_to_keras(layer, input_shape=None) -> dict:
         entry = model_config_to_keras(layer)
     else:
         cls = type(layer)
-        builtin = _builtin_layers().get(cls.__name__) is cls
+        builtin = builtin_layer(cls.__name__) is cls
         config = _config_to_keras(layer.get_config())
         if isinstance(layer, InputLayer):  # Keras writes the input's dtype as a plain name
             config["dtype"] = layer.input_dtype
@@ -171,8 +168,8 @@ def layer_from_keras(entry, custom_objects=None) -> dict:
             custom_objects[key], class_name, config, custom_objects, fit=False)}
     if class_name in _MODEL_CLASSES:
         return model_from_keras_config(entry, custom_objects)
-    cls = _builtin_layers().get(class_name)
-    if cls is None:
+    cls = builtin_layer(class_name)
+    if cls is None or class_name in _MODEL_CLASSES:
         raise ValueError(
             f"Unknown layer class {class_name!r}: pydl has no built-in layer of that name. "
             f"Pass it to load_model(..., custom_objects={{{class_name!r}: cls}})")
