@@ -60,7 +60,12 @@ def _config_to_keras(config: dict) -> dict:
 
 
 def _shape(shape):
-    return None if shape is None else [None if d is None else int(d) for d in shape]
+    """A shape (or a list of shapes, for a merge layer) as JSON lists."""
+    if shape is None:
+        return None
+    if any(isinstance(d, (list, tuple)) for d in shape):
+        return [_shape(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]
 
 
 def layer_to_keras(layer, input_shape=None) -> dict:
@@ -98,9 +103,8 @@ def model_config_to_keras(model) -> dict:
 
     if type(model) is Sequential:
         return _sequential_to_keras(model)
-    to_keras = getattr(model, "_keras_functional_config", None)
-    if callable(to_keras):
-        return to_keras(layer_to_keras)
+    if type(model).__name__ == "Functional" and builtin_layer("Functional") is type(model):
+        return _functional_to_keras(model)
     raise ValueError(
         f"The model {model.name!r} ({type(model).__name__}) cannot be written in the Keras "
         f"format: only Sequential and functional models of layers can (a subclassed model's "
@@ -124,6 +128,38 @@ def _sequential_to_keras(model) -> dict:
         config["build_input_shape"] = _shape(model._build_input_shape)
         entry["build_config"] = {"input_shape": _shape(model._build_input_shape)}
     return entry
+
+
+def _node_input_shape(entry: dict):
+    """The input shape(s) of a functional layer's first call, from its inbound node."""
+    nodes = entry.get("inbound_nodes") or []
+    if not nodes:
+        return None
+
+    def shape(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return value["config"]["shape"]
+        if isinstance(value, list):
+            shapes = [shape(v) for v in value]
+            return None if any(s is None for s in shapes) else shapes
+        return None
+
+    args = nodes[0].get("args") or []
+    return shape(args[0]) if args else None
+
+
+def _functional_to_keras(model) -> dict:
+    config = model.get_config()
+    layers = []
+    for entry, layer in zip(config["layers"], model.layers):
+        keras_entry = layer_to_keras(layer, input_shape=_node_input_shape(entry))
+        keras_entry["name"] = entry["name"]
+        keras_entry["inbound_nodes"] = entry["inbound_nodes"]
+        layers.append(keras_entry)
+    out = {"name": model.name, "trainable": model.trainable, "layers": layers,
+           "input_layers": config["input_layers"], "output_layers": config["output_layers"]}
+    return {"module": "keras.src.models.functional", "class_name": "Functional", "config": out,
+            "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
 def model_to_keras(model) -> dict:
