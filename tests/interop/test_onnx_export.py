@@ -147,3 +147,54 @@ def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"pydl\[onnx\]"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+def functional_models():
+    """(name, model, input shapes) of functional graphs with every merge and shape layer."""
+    pydl.utils.set_random_seed(3)
+    L = layers
+    a, b = pydl.Input(shape=(6,), name="a"), pydl.Input(shape=(6,), name="b")
+    shared = L.Dense(5, activation="tanh")
+    x, y = shared(a), shared(b)
+    s = L.Add()([x, y])
+    merged = L.Concatenate()([
+        L.Concatenate()([x, y]), s, L.Subtract()([x, y]), L.Multiply()([x, y, s]),
+        L.Average()([x, y, s]), L.Maximum()([x, y]), L.Minimum()([x, y]),
+        L.Dot(axes=1)([x, y]), L.Dot(axes=-1, normalize=True)([x, y]),
+        L.Flatten()(L.Permute((2, 1))(L.Reshape((5, 2))(L.Concatenate()([x, y])))),
+        L.Flatten()(L.RepeatVector(3)(x))])
+    inner = pydl.Sequential([pydl.Input(shape=(5,)), L.Dense(4, activation="gelu")], name="inner")
+    z = pydl.Input(shape=(4,))
+    inner_functional = pydl.Model(z, L.Dense(3, activation="elu")(z), name="inner_functional")
+    out1 = L.Dense(3, activation="softmax")(merged)
+    out2 = inner_functional(inner(s))
+    graph = pydl.Model([a, b], [out1, out2], name="graph")
+    p, q = pydl.Input(shape=(4, 3)), pydl.Input(shape=(5, 3))
+    scores = L.Dot(axes=(2, 2))([p, q])
+    attention = pydl.Model([p, q], L.Flatten()(L.Dot(axes=(2, 1))([scores, L.Dense(2)(q)])))
+    return [("graph", graph, [(6,), (6,)]), ("sequence_dot", attention, [(4, 3), (5, 3)])]
+
+
+@pytest.mark.parametrize("name, model, shapes", functional_models(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_functional_models_in_onnxruntime(tmp_path, name, model, shapes):
+    path = tmp_path / f"{name}.onnx"
+    model.export(path, format="onnx", verbose=False)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    rng = np.random.default_rng(4)
+    for batch in (1, 13):
+        xs = [rng.standard_normal((batch, *shape)).astype(np.float32) for shape in shapes]
+        got = run(path, *xs)
+        expected = model(xs, training=False)
+        expected = expected if isinstance(expected, (list, tuple)) else [expected]
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert g.shape == np.asarray(e).shape
+            assert np.abs(g - np.asarray(e)).max() <= 1e-5
+
+
+def test_lambda_is_refused_by_name(tmp_path):
+    i = pydl.Input(shape=(3,))
+    model = pydl.Model(i, layers.Lambda(lambda t: pydl.ops.multiply(t, 2.0), name="twice")(i))
+    with pytest.raises(ValueError, match=r"'twice' \(Lambda\).*Python code"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
