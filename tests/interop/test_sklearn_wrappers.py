@@ -177,3 +177,38 @@ def test_errors():
         SKLearnClassifier(model=3).fit(X, y)
     with pytest.raises(RuntimeError, match="metadata routing"):
         classifier().set_fit_request(sample_weight=True)
+
+
+def compiled_model():
+    model = pydl.Sequential([pydl.Input(shape=(64,)), layers.Dense(32, activation="relu"),
+                             layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=pydl.optimizers.Adam(3e-3), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_a_compiled_model_is_cloned_for_each_fit():
+    X, y = digits()
+    model = compiled_model()
+    before = [w.copy() for w in model.get_weights()]
+    clf = SKLearnClassifier(model, fit_kwargs={"epochs": 8, "verbose": 0}).fit(X, y)
+    assert clf.model_ is not model and clf.model_.compiled
+    assert type(clf.model_.optimizer) is type(model.optimizer)
+    assert clf.model_.optimizer is not model.optimizer
+    for a, b in zip(model.get_weights(), before):  # the given model is left untouched
+        np.testing.assert_array_equal(a, b)
+    assert clf.score(X, y) > 0.9
+    scores = cross_val_score(SKLearnClassifier(model, fit_kwargs={"epochs": 8, "verbose": 0}),
+                             X, y, cv=3)
+    assert scores.min() > 0.85
+    warm = SKLearnClassifier(model, warm_start=True, fit_kwargs={"epochs": 1, "verbose": 0})
+    assert warm.fit(X, y).model_ is model  # warm_start trains the model given
+
+
+def test_grid_search_over_a_model_instance_in_two_processes():
+    X, y = digits()
+    search = GridSearchCV(SKLearnClassifier(compiled_model(), fit_kwargs={"verbose": 0}),
+                          {"fit_kwargs": [{"epochs": 1, "verbose": 0},
+                                          {"epochs": 10, "verbose": 0}]}, cv=2, n_jobs=2)
+    search.fit(X, y)
+    assert search.best_params_["fit_kwargs"]["epochs"] == 10
