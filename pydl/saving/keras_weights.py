@@ -60,9 +60,8 @@ def _join(*parts) -> str:
 
 
 def model_layers(model) -> list:
-    """The layers in Keras' ``model.layers`` order (functional: with the InputLayers)."""
-    keras_layers = getattr(model, "_keras_layers", None)
-    return list(keras_layers()) if callable(keras_layers) else list(model.layers)
+    """``model.layers``: Keras' order (a functional model's by depth, InputLayers included)."""
+    return list(model.layers)
 
 
 _BASE_ATTRIBUTES = None
