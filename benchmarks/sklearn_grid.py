@@ -43,6 +43,14 @@ def _grid(settings: dict) -> list[dict]:
             for lr in settings["learning_rate"]]
 
 
+def _wrapper_grid(settings: dict) -> dict:
+    """The wrappers' grid. fit_kwargs rides in it: Keras 3.15's wrapper loses fit_kwargs when
+    scikit-learn clones it (its __sklearn_clone__), and the grid's values are set after
+    the clone."""
+    fit = {"epochs": settings["epochs"], "batch_size": settings["batch"], "verbose": 0}
+    return {"model_kwargs": _grid(settings), "fit_kwargs": [fit]}
+
+
 def _pydl_search(settings):
     import pydl
 
@@ -54,10 +62,7 @@ def _pydl_search(settings):
                       loss="categorical_crossentropy")
         return model
 
-    estimator = pydl.wrappers.SKLearnClassifier(
-        build, fit_kwargs={"epochs": settings["epochs"], "batch_size": settings["batch"],
-                           "verbose": 0})
-    return estimator, {"model_kwargs": _grid(settings)}
+    return pydl.wrappers.SKLearnClassifier(build), _wrapper_grid(settings)
 
 
 def _sklearn_search(settings):
@@ -81,10 +86,7 @@ def _keras_search(settings):
                       loss="categorical_crossentropy")
         return model
 
-    estimator = keras.wrappers.SKLearnClassifier(
-        build, fit_kwargs={"epochs": settings["epochs"], "batch_size": settings["batch"],
-                           "verbose": 0})
-    return estimator, {"model_kwargs": _grid(settings)}
+    return keras.wrappers.SKLearnClassifier(build), _wrapper_grid(settings)
 
 
 SEARCHES = {"pydl": _pydl_search, "scikit-learn": _sklearn_search, "keras": _keras_search}
@@ -105,7 +107,8 @@ def run_search(framework: str, settings: dict) -> dict:
         accuracy = float(search.score(X_test, y_test))
     candidates = len(search.cv_results_["params"])
     return {"seconds": seconds, "accuracy": accuracy,
-            "best": json.dumps(search.best_params_, default=str),
+            "best": json.dumps({k: v for k, v in search.best_params_.items() if k != "fit_kwargs"},
+                               default=str),
             "fits": candidates * settings["cv"] + 1}
 
 

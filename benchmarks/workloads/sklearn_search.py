@@ -133,7 +133,9 @@ def table(run: Run, threads: int) -> Table:
         notes=[f"64-h-10 MLP (relu, softmax), Adam, batch {settings['batch']}, "
                f"{settings['epochs']} epochs; grid {grid}; {settings['cv']}-fold CV + refit; "
                f"n_jobs=1; median of {_repeats(run)} repeat(s)",
-               "Keras times its search inside its own process (start-up not counted)"])
+               "Keras times its search inside its own process (start-up not counted); the "
+               "wrappers get fit_kwargs through the grid (Keras 3.15's wrapper drops them "
+               "when scikit-learn clones it)"])
 
 
 def run_workload(run: Run) -> None:

@@ -16,10 +16,12 @@ anything is allocated. Every problem raises ``ValueError`` naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 from .. import _random
@@ -84,9 +86,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
 
 
 def _atomic_write(path: str, data: bytes) -> None:
-    import contextlib
-    import tempfile
-
+    """Writes ``data`` to a temporary file beside ``path``, flushed, then renamed over it."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
                                dir=directory)
