@@ -68,7 +68,28 @@ def _shape(shape):
     return [None if d is None else int(d) for d in shape]
 
 
-def layer_to_keras(layer, input_shape=None) -> dict:
+_TOKEN_LAYERS = ("Embedding", "CategoryEncoding")
+
+
+def _token_inputs(model) -> set:
+    """ids of the InputLayers whose every consumer takes token ids (Embedding,
+    CategoryEncoding): Keras gets them as int32 inputs, as a Keras user writes them."""
+    graph = getattr(model, "_graph", None)
+    if not callable(graph) or not model.built:
+        return set()
+    graph = graph()
+    layers = [x._keras_history.layer for x in model.inputs] if type(model).__name__ == \
+        "Functional" else [model._input_layer]
+    out = set()
+    for key, input_layer in zip(graph.inputs, layers):
+        consumers = [n.layer for n in graph.nodes if key in n.inputs]
+        if input_layer is not None and consumers and \
+                all(type(c).__name__ in _TOKEN_LAYERS for c in consumers):
+            out.add(id(input_layer))
+    return out
+
+
+def layer_to_keras(layer, input_shape=None, token_inputs=()) -> dict:
     """Keras' serialized form of one pydl layer (a model recurses)."""
     from ..layers.input_layer import InputLayer
 
@@ -79,7 +100,7 @@ def layer_to_keras(layer, input_shape=None) -> dict:
         builtin = builtin_layer(cls.__name__) is cls
         config = _config_to_keras(layer.get_config())
         if isinstance(layer, InputLayer):  # Keras writes the input's dtype as a plain name
-            config["dtype"] = layer.input_dtype
+            config["dtype"] = "int32" if id(layer) in token_inputs else layer.input_dtype
         entry = {
             "module": "keras.layers" if builtin else cls.__module__,
             "class_name": cls.__name__,
@@ -115,7 +136,7 @@ def model_config_to_keras(model) -> dict:
 def _sequential_to_keras(model) -> dict:
     layers = []
     if model._input_layer is not None:
-        layers.append(layer_to_keras(model._input_layer))
+        layers.append(layer_to_keras(model._input_layer, token_inputs=_token_inputs(model)))
     shape = model._build_input_shape
     for layer in model.layers:
         layers.append(layer_to_keras(layer, input_shape=shape))
@@ -151,8 +172,10 @@ def _node_input_shape(entry: dict):
 def _functional_to_keras(model) -> dict:
     config = model.get_config()
     layers = []
+    tokens = _token_inputs(model)
     for entry, layer in zip(config["layers"], model.layers):
-        keras_entry = layer_to_keras(layer, input_shape=_node_input_shape(entry))
+        keras_entry = layer_to_keras(layer, input_shape=_node_input_shape(entry),
+                                     token_inputs=tokens)
         keras_entry["name"] = entry["name"]
         keras_entry["inbound_nodes"] = entry["inbound_nodes"]
         layers.append(keras_entry)
@@ -192,6 +215,16 @@ def _config_from_keras(cls, class_name: str, config: dict, custom_objects, fit=T
     return objects.fit_config(cls, out, what, accepted=layer_accepted_keys(cls))
 
 
+def _input_from_keras(config: dict) -> dict:
+    """pydl's inputs are float: an integer Keras input (token ids for an Embedding or a
+    CategoryEncoding) becomes a float32 one; the ids stay exact below 2**24."""
+    dtype = config.get("dtype")
+    name = dtype if isinstance(dtype, str) else None
+    if name is not None and name.startswith(("int", "uint", "bool")):
+        config = dict(config, dtype="float32")
+    return config
+
+
 def layer_from_keras(entry, custom_objects=None) -> dict:
     """pydl's ``{"class_name", "config"}`` for one Keras layer entry (models recurse)."""
     custom_objects = custom_objects or {}
@@ -209,6 +242,8 @@ def layer_from_keras(entry, custom_objects=None) -> dict:
         raise ValueError(
             f"Unknown layer class {class_name!r}: pydl has no built-in layer of that name. "
             f"Pass it to load_model(..., custom_objects={{{class_name!r}: cls}})")
+    if class_name == "InputLayer":
+        config = _input_from_keras(config)
     return {"class_name": class_name,
             "config": _config_from_keras(cls, class_name, config, custom_objects)}
 

@@ -29,6 +29,7 @@ MODULES = {
 NEUTRAL = {
     "reduction": "sum_over_batch_size", "ema_momentum": 0.99, "data_format": "channels_last",
     "curve": "ROC", "summation_method": "interpolation", "num_thresholds": 200,
+    "renorm_momentum": 0.99,
 }
 
 
