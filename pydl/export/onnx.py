@@ -45,6 +45,7 @@ class Builder:
         self.dtype = dtype
         self.nodes, self.initializers = [], []
         self.shapes: dict = {}  # tensor name -> shape (batch first, None where unknown)
+        self.masks: dict = {}   # tensor name -> its Keras mask (float (batch, steps)) or None
         self._names: set = set()
 
     def name(self, base: str) -> str:
@@ -128,7 +129,7 @@ def _output_shapes(layer, in_shapes):
 
 def emit_model(builder: Builder, model, input_names: list, prefix: str = "") -> list:
     """Adds the ONNX nodes computing ``model`` from ``input_names``; returns output names."""
-    from . import onnx_layers
+    from . import onnx_layers, onnx_normalization, onnx_sequences  # noqa: F401 (converters)
 
     graph = _graph(model)
     inputs = _flat(graph.inputs)
@@ -159,8 +160,24 @@ def emit_model(builder: Builder, model, input_names: list, prefix: str = "") -> 
         for name, shape in zip(results, out_shapes or [None] * len(results)):
             if shape is not None:
                 builder.shapes[name] = tuple(shape)
+        _propagate_mask(builder, layer, args, results)
         names.update(zip(outputs, results))
     return [names[k] for k in _flat(graph.outputs)]
+
+
+def _propagate_mask(builder, layer, args: list, results: list) -> None:
+    """Keras 3 masking: a layer that supports masking passes its input's mask on (unless
+    its converter set the output's mask itself); others drop it."""
+    masks = [builder.masks.get(a) for a in args]
+    if all(m is None for m in masks):
+        return
+    if len(args) > 1:
+        raise ValueError(f"export: the layer {layer.name!r} ({type(layer).__name__}) receives "
+                         f"masked inputs; masks through layers of several inputs are not "
+                         f"exported")
+    for out in results:
+        if out not in builder.masks and getattr(layer, "supports_masking", False):
+            builder.masks[out] = masks[0]
 
 
 def _is_model(layer) -> bool:

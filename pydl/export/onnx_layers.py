@@ -22,6 +22,9 @@ else); ``register(cls, fn)`` adds one for a custom layer.
     Dot                         Transpose, Reshape, MatMul (Keras' batch_dot), L2 normalization
     Reshape Permute             Reshape([0, *target_shape]), Transpose([0, *dims])
     RepeatVector                Unsqueeze, Tile
+    GaussianNoise GaussianDropout AlphaDropout ActivityRegularization Identity: Identity
+    normalization layers        onnx_normalization.py
+    Embedding, pooling, CategoryEncoding: onnx_sequences.py
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ def _builtin(*names, many=False):
 
 
 def supported() -> list:
+    from . import onnx_normalization, onnx_sequences  # noqa: F401 (their converters)
+
     return sorted(_BY_NAME)
 
 

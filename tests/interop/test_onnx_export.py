@@ -198,3 +198,55 @@ def test_lambda_is_refused_by_name(tmp_path):
     model = pydl.Model(i, layers.Lambda(lambda t: pydl.ops.multiply(t, 2.0), name="twice")(i))
     with pytest.raises(ValueError, match=r"'twice' \(Lambda\).*Python code"):
         model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+
+
+def beyond_dense_models():
+    """(name, model, input) for the normalization, embedding, pooling, preprocessing and
+    noise layers (trained or given non-trivial statistics)."""
+    L = layers
+    rng = np.random.default_rng(5)
+    pydl.utils.set_random_seed(5)
+    x = (rng.standard_normal((64, 5)) * 3 + 1).astype(np.float32)
+    norm = L.Normalization()
+    norm.adapt(x)
+    dense_stack = pydl.Sequential([
+        pydl.Input(shape=(5,)), norm, L.Dense(8, activation="relu"), L.BatchNormalization(),
+        L.LayerNormalization(), L.UnitNormalization(), L.Rescaling(0.5, offset=1.0),
+        L.GaussianNoise(0.1), L.GaussianDropout(0.1), L.AlphaDropout(0.1),
+        L.ActivityRegularization(0.01), L.Identity(), L.Dense(2)])
+    dense_stack.compile(optimizer="adam", loss="mse")
+    dense_stack.fit(x, x[:, :2], epochs=2, batch_size=16, verbose=0)  # moving statistics move
+    per_axis = pydl.Sequential([
+        pydl.Input(shape=(4, 5)), L.BatchNormalization(axis=1),
+        L.LayerNormalization(axis=[1, 2], rms_scaling=True),
+        L.Normalization(axis=1, mean=[1.0, 2, 3, 4], variance=[1.0, 2, 3, 4], invert=True)])
+    for w in per_axis.weights:
+        w.assign(rng.uniform(0.5, 1.5, w.value.shape).astype(np.float32))
+    ids = rng.integers(0, 20, (9, 6)).astype(np.float32)
+    ids[:, -2:] = 0  # padding
+    out = [("normalization_stack", dense_stack, x), ("per_axis", per_axis,
+                                                     rng.standard_normal((9, 4, 5)).astype(np.float32))]
+    for mask_zero in (False, True):
+        out.append((f"embedding_mask_{mask_zero}", pydl.Sequential([
+            pydl.Input(shape=(6,)), L.Embedding(20, 4, mask_zero=mask_zero), L.Dropout(0.1),
+            L.Dense(3, activation="tanh"), L.GlobalAveragePooling1D(), L.Dense(2)]), ids))
+    out.append(("embedding_max", pydl.Sequential([
+        pydl.Input(shape=(6,)), L.Embedding(20, 4), L.GlobalMaxPooling1D(keepdims=True),
+        L.Flatten()]), ids))
+    for mode in ("multi_hot", "count"):
+        out.append((f"category_{mode}", pydl.Sequential([
+            pydl.Input(shape=(6,)), L.CategoryEncoding(20, output_mode=mode), L.Dense(3)]), ids))
+    out.append(("category_one_hot", pydl.Sequential([
+        pydl.Input(shape=(1,)), L.CategoryEncoding(20, output_mode="one_hot")]), ids[:, :1]))
+    return out
+
+
+@pytest.mark.parametrize("opset", [17, 18])  # ReduceMean/ReduceMax take axes as an input from 18
+@pytest.mark.parametrize("name, model, x", beyond_dense_models(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_beyond_dense_layers_in_onnxruntime(tmp_path, name, model, x, opset):
+    path = tmp_path / f"{name}.onnx"
+    model.export(path, format="onnx", verbose=False, opset_version=opset)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    (got,) = run(path, x)
+    assert np.abs(got - model.predict(x, verbose=0)).max() <= 1e-5
