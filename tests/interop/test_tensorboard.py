@@ -221,3 +221,27 @@ def test_tensorboard_server_serves_the_scalars(tmp_path):
             server.kill()
             server.wait(timeout=10)
         server.stderr.close()
+
+
+def test_embeddings_for_the_projector(tmp_path):
+    pytest.importorskip("h5py")
+    pydl.utils.set_random_seed(0)
+    model = pydl.Sequential([pydl.Input(shape=(4,)), layers.Embedding(10, 3, name="words"),
+                             layers.GlobalAveragePooling1D(), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    ids = np.random.default_rng(0).integers(0, 10, (32, 4)).astype(np.float32)
+    model.fit(ids, np.arange(32) % 2, epochs=2, verbose=0,
+              callbacks=[callbacks.TensorBoard(log_dir=tmp_path, embeddings_freq=1,
+                                               embeddings_metadata={"words": "words.tsv"})])
+    config = (tmp_path / "projector_config.pbtxt").read_text()
+    assert 'tensor_name: "layer_with_weights-0/embeddings/.ATTRIBUTES/VARIABLE_VALUE"' in config
+    assert 'metadata_path: "words.tsv"' in config
+    checkpoint = tmp_path / "train" / "keras_embedding.ckpt-1.weights.h5"
+    assert (tmp_path / "train" / "keras_embedding.ckpt-0.weights.h5").exists() and checkpoint.exists()
+    copy = pydl.models.clone_model(model)
+    copy.load_weights(checkpoint)
+    np.testing.assert_array_equal(copy.layers[0].embeddings.value, model.layers[0].embeddings.value)
+    with pytest.raises(ValueError, match="nope"):
+        model.fit(ids, np.arange(32) % 2, epochs=1, verbose=0,
+                  callbacks=[callbacks.TensorBoard(log_dir=tmp_path / "bad", embeddings_freq=1,
+                                                   embeddings_metadata={"nope": "x.tsv"})])
