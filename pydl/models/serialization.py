@@ -86,6 +86,9 @@ def deserialize_object(kind: str, module, value, custom_objects: dict | None = N
         return None
     if isinstance(value, list):
         return [deserialize_object(kind, module, item, custom_objects) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:  # one per output, by name
+        return {k: deserialize_object(kind, module, item, custom_objects)
+                for k, item in value.items()}
     if isinstance(value, str):
         if value in custom_objects:
             found = custom_objects[value]

@@ -217,9 +217,10 @@ def compile_from_keras(model, config: dict, custom_objects: dict | None) -> None
     optimizer = from_keras("optimizers", config.get("optimizer"), custom_objects)
     optimizer = serialization.deserialize_object("optimizer", optimizers, optimizer, custom_objects)
 
-    def objects(kind, module, key):
-        value = from_keras(kind, config.get(key), custom_objects)
-        return serialization.deserialize_object(kind[:-1], module, value, custom_objects)
+    def objects(kind, module, key):  # lists and dicts: one entry per output
+        singular = {"losses": "loss", "metrics": "metric"}[kind]
+        return serialization.deserialize_object(
+            singular, module, from_keras(kind, config.get(key), custom_objects), custom_objects)
 
     model.compile(
         optimizer=optimizer if optimizer is not None else "rmsprop",
