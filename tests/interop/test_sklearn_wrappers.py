@@ -98,8 +98,8 @@ def test_classifier_learns_digits_in_a_pipeline():
     assert pipe[-1].epoch_ == 10 and pipe[-1].n_features_in_ == 64
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_grid_search(n_jobs):
+@pytest.mark.parametrize("n_jobs", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_grid_search(n_jobs):  # n_jobs=2: joblib starts worker processes (seconds)
     X, y = digits()
     search = GridSearchCV(classifier(), {"model_kwargs": [{"hidden": 8}, {"hidden": 48}]}, cv=3,
                           n_jobs=n_jobs)
@@ -205,6 +205,7 @@ def test_a_compiled_model_is_cloned_for_each_fit():
     assert warm.fit(X, y).model_ is model  # warm_start trains the model given
 
 
+@pytest.mark.slow
 def test_grid_search_over_a_model_instance_in_two_processes():
     X, y = digits()
     search = GridSearchCV(SKLearnClassifier(compiled_model(), fit_kwargs={"verbose": 0}),
