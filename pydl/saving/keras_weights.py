@@ -19,6 +19,7 @@ are interleaved variable by variable.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -179,13 +180,22 @@ def optimizer_from_keras(model, arrays: list, what: str) -> None:
     variables = trainable_in_keras_order(model)
     order = _keras_slot_order(optimizer, len(variables))
     head = 2 if _has_rate_variable(optimizer) else 1
-    if len(arrays) != head + len(order):
-        raise ValueError(
-            f"{what}: the optimizer state has {len(arrays)} variables, {type(optimizer).__name__} "
-            f"over {len(variables)} trainable weights needs {head + len(order)}")
+    if len(arrays) not in (head, head + len(order)):
+        # Keras' rule: a state of another size is skipped with a warning
+        warnings.warn(
+            f"{what}: skipping the optimizer state: it has {len(arrays)} variables, "
+            f"{type(optimizer).__name__} over {len(variables)} trainable weights has "
+            f"{head + len(order)}", stacklevel=3)
+        return
     iterations = arrays[0]
     if iterations.shape != () or iterations.dtype.kind not in "iu" or int(iterations) < 0:
         raise ValueError(f"{what}: the optimizer's iteration count is not an int >= 0")
+    if len(arrays) == head and order:  # saved before the optimizer was built: no slots yet
+        if int(iterations) != 0:
+            raise ValueError(f"{what}: the optimizer ran {int(iterations)} steps but its "
+                             f"slots are missing")
+        _restore_rate(optimizer, arrays, head, what)
+        return
     kinds = len(optimizer._slot_specs())
     pydl_order = {id(v): i for i, v in enumerate(model.trainable_weights)}
     slots = [[None] * len(pydl_order) for _ in range(kinds)]
@@ -200,6 +210,10 @@ def optimizer_from_keras(model, arrays: list, what: str) -> None:
         raise ValueError(f"{what}: the optimizer state does not cover every trainable weight")
     optimizer.set_variables([iterations] + [s for kind in slots for s in kind],
                             var_list=model.trainable_weights)
+    _restore_rate(optimizer, arrays, head, what)
+
+
+def _restore_rate(optimizer, arrays: list, head: int, what: str) -> None:
     if head == 2:
         rate = arrays[1]
         if rate.shape != () or rate.dtype.kind != "f" or not np.isfinite(rate) or rate < 0:

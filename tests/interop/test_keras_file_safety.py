@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import resource
+import warnings
 import zipfile
 
 import numpy as np
@@ -68,7 +69,9 @@ def test_mutated_files_raise_only_value_error(tmp_path, saved):
         path = tmp_path / f"mutant_{i}.keras"
         path.write_bytes(bytes(data))
         try:
-            pydl.models.load_model(path)
+            with warnings.catch_warnings():  # a damaged optimizer state may only be skipped
+                warnings.simplefilter("ignore", UserWarning)
+                pydl.models.load_model(path)
             outcomes["loaded"] += 1  # a change in slack or unused bytes can leave it valid
         except ValueError as exc:
             assert path.name in str(exc), str(exc)
@@ -90,7 +93,9 @@ def test_mutated_weights_files_raise_only_value_error(tmp_path):
         path = tmp_path / f"mutant_{i}.weights.h5"
         path.write_bytes(bytes(data))
         try:
-            model.load_weights(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                model.load_weights(path)
         except ValueError as exc:
             assert path.name in str(exc)
             failures += 1

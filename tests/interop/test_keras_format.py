@@ -374,3 +374,34 @@ def test_weight_mismatch_is_refused_before_any_assignment(tmp_path):
     assert "w.weights.h5" in str(info.value)
     for a, b in zip(other.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_optimizer_saved_before_it_was_built(tmp_path):
+    """Keras writes only iterations and the learning rate for an optimizer that never ran;
+    pydl loads that (slots are made at the first step), and writes a full state itself."""
+    k = keras()
+    model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
+    model.compile(optimizer=k.optimizers.Adam(0.02), loss="mse")
+    model.save(tmp_path / "fresh.keras")
+    loaded = pydl.models.load_model(tmp_path / "fresh.keras")
+    assert not loaded.optimizer.built and loaded.optimizer.iterations == 0
+    assert loaded.optimizer.learning_rate == pytest.approx(0.02)
+    loaded.fit(data((8, 3)), data((8, 2)), epochs=1, verbose=0)
+    assert loaded.optimizer.iterations == 1
+
+
+def test_optimizer_state_of_another_size_is_skipped_with_a_warning(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    model = pydl.Sequential([pydl.Input(shape=(3,)), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(data((8, 3)), data((8, 2)), epochs=1, verbose=0)
+    model.save_weights(tmp_path / "w.weights.h5")
+    with h5py.File(tmp_path / "w.weights.h5", "a") as f:
+        del f["optimizer/vars/5"]
+    fresh = pydl.Sequential([pydl.Input(shape=(3,)), layers.Dense(2)])
+    fresh.compile(optimizer="adam", loss="mse")
+    with pytest.warns(UserWarning, match="skipping the optimizer state"):
+        fresh.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not fresh.optimizer.built
