@@ -148,10 +148,13 @@ def _has_rate_variable(optimizer) -> bool:
 
 
 def _keras_slot_order(optimizer, count: int) -> list:
-    """(kind, variable index) of each Keras slot, in Keras' order."""
+    """(kind, variable index) of each Keras slot, in Keras' order: the moving averages
+    first when use_ema (Keras' base build makes them before the rule's slots), then the
+    rule's slots. Kinds index pydl's slot kinds (the average is pydl's last kind)."""
     kinds = len(optimizer._slot_specs())
+    order = [(kinds, i) for i in range(count)] if getattr(optimizer, "use_ema", False) else []
     interleaved = min(_INTERLEAVED.get(type(optimizer).__name__, 1), kinds)
-    order = [(k, i) for i in range(count) for k in range(interleaved)]
+    order += [(k, i) for i in range(count) for k in range(interleaved)]
     order += [(k, i) for k in range(interleaved, kinds) for i in range(count)]
     return order
 
@@ -163,7 +166,7 @@ def optimizer_to_keras(model) -> list:
     arrays = [np.array(optimizer.iterations, dtype=np.int64)]
     if _has_rate_variable(optimizer):
         arrays.append(np.array(optimizer.learning_rate, dtype=np.float32))
-    specs = optimizer._slot_specs()
+    specs = optimizer._all_slot_specs()
     for kind, i in _keras_slot_order(optimizer, len(variables)):
         variable = variables[i]
         position = optimizer._index.get(id(variable)) if optimizer.built else None
@@ -196,7 +199,7 @@ def optimizer_from_keras(model, arrays: list, what: str) -> None:
                              f"slots are missing")
         _restore_rate(optimizer, arrays, head, what)
         return
-    kinds = len(optimizer._slot_specs())
+    kinds = len(optimizer._all_slot_specs())
     pydl_order = {id(v): i for i, v in enumerate(model.trainable_weights)}
     slots = [[None] * len(pydl_order) for _ in range(kinds)]
     for (kind, i), array in zip(order, arrays[head:]):

@@ -308,10 +308,23 @@ def test_options_pydl_lacks_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="kernel_constraint"):
         pydl.models.load_model(tmp_path / "constraint.keras")
     model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
-    model.compile(optimizer=k.optimizers.SGD(use_ema=True), loss="mse")
+    model.compile(optimizer=k.optimizers.SGD(use_ema=True, momentum=0.9,
+                                             ema_overwrite_frequency=5), loss="mse")
+    for step in range(3):  # slots and averages exist (the numpy backend cannot fit)
+        model.optimizer.apply([np.full(v.shape, 0.5 + step, "float32")
+                               for v in model.trainable_variables], model.trainable_variables)
     model.save(tmp_path / "ema.keras")
-    with pytest.raises(ValueError, match="use_ema"):
-        pydl.models.load_model(tmp_path / "ema.keras")
+    loaded = pydl.models.load_model(tmp_path / "ema.keras")  # use_ema is supported now
+    optimizer = loaded.optimizer
+    assert optimizer.use_ema and optimizer.ema_overwrite_frequency == 5
+    for v, kv in zip(loaded.trainable_weights, model.trainable_weights):
+        np.testing.assert_array_equal(optimizer.slots(v)["average"],
+                                      np.asarray(model.optimizer._model_variables_moving_average[
+                                          [w.path for w in model.trainable_weights].index(kv.path)]))
+    loaded.save(tmp_path / "ema_back.keras")
+    back = k.models.load_model(tmp_path / "ema_back.keras")
+    for a, b in zip(back.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # without compiling, the optimizer is not read
     assert pydl.models.load_model(tmp_path / "ema.keras", compile=False).optimizer is None
 
