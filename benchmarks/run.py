@@ -29,12 +29,12 @@ from benchmarks import machine, report  # noqa: E402
 from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
-from benchmarks.workloads import (dense, gemm, memory, normalization, predict,  # noqa: E402
-                                  scaling, sklearn_search, text, train)
+from benchmarks.workloads import (dense, gemm, graph, memory, normalization,  # noqa: E402
+                                  predict, scaling, sklearn_search, text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
              "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
-             "sklearn": sklearn_search}
+             "sklearn": sklearn_search, "graph": graph}
 
 
 def _thread_counts(text: str | None) -> list[int]:

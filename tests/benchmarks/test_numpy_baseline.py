@@ -196,7 +196,7 @@ def test_harness_smoke_run_writes_every_output(tmp_path, capsys):
     assert raw["machine"]["cores"] >= 1
     assert "ESTIMATE" in raw["machine"]["peak"]["derivation"]
     workloads = {r["workload"] for r in raw["records"]}
-    assert {"gemm", "dense", "train", "predict", "memory"} <= workloads
+    assert {"gemm", "dense", "train", "predict", "memory", "graph"} <= workloads
     numpy_records = [r for r in raw["records"] if r["competitor"] == "NumPy"]
     assert numpy_records and all(r.get("value") is not None for r in numpy_records)
     assert all(r["correct"] for r in raw["records"] if "correct" in r)
