@@ -44,6 +44,8 @@ class LambdaCallback(Callback):
                 raise TypeError(f"LambdaCallback: {name} must be a function or None, received "
                                 f"{function!r}")
         self._functions = {name: f for name, f in given.items() if f is not None}
+        # Batch hooks without a function cost nothing: fit need not watch single steps.
+        self._idle_hooks = frozenset(name for name in _NAMED if name not in self._functions)
         # Other hooks become attributes of the instance, as in Keras.
         self.__dict__.update(kwargs)
 
@@ -52,8 +54,8 @@ class LambdaCallback(Callback):
         if function is not None:
             function(*args, **kwargs)
 
-    # The six named hooks are methods of the class, so that fit sees that batch hooks
-    # may be wanted; each calls its function when one was given.
+    # The six named hooks are methods of the class; each calls its function when one was
+    # given (those without one are listed in _idle_hooks, which fit reads).
     def on_epoch_begin(self, epoch, logs=None):
         self._call("on_epoch_begin", epoch, logs)
 

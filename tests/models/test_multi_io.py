@@ -151,3 +151,18 @@ def test_an_output_without_a_loss_is_not_trained_for():
     assert "department_loss" not in history.history  # one loss: no per-output trackers
     for a, b in zip(before, model.get_layer("priority").get_weights()):
         np.testing.assert_array_equal(a, b)  # no gradient reaches the priority head
+
+
+def test_array_valued_metrics_in_fit_and_evaluate():
+    """F1Score(average=None) gives one value per class: kept as an array in the logs."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 64)]
+    model = pydl.Sequential([pydl.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy",
+                  metrics=[pydl.metrics.F1Score(average=None), pydl.metrics.R2Score()])
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25)
+    assert np.shape(history.history["f1_score"][-1]) == (3,)
+    assert np.shape(history.history["val_f1_score"][-1]) == (3,)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert np.shape(logs["f1_score"]) == (3,) and isinstance(logs["r2_score"], float)

@@ -61,3 +61,26 @@ def test_lambda_callback_rejects_what_is_not_a_function():
         callbacks.LambdaCallback(on_epoch_end=3)
     with pytest.raises(TypeError, match="on_test_end must be a function"):
         callbacks.LambdaCallback(on_test_end="print")
+
+
+def test_epoch_only_lambda_keeps_the_plan_on_whole_epochs(monkeypatch):
+    """A LambdaCallback without batch functions does not make fit watch single steps."""
+    import numpy as np
+
+    import pydl
+    from pydl.models.plan import runner as plan_runner
+
+    calls = []
+    real_run = plan_runner.PlanRunner.run
+
+    def counting_run(self, order, batch_size, step, count):
+        calls.append(count)
+        return real_run(self, order, batch_size, step, count)
+
+    monkeypatch.setattr(plan_runner.PlanRunner, "run", counting_run)
+    model = pydl.Sequential([pydl.Input((4,)), pydl.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    epochs = []
+    model.fit(np.ones((64, 4)), np.ones((64, 2)), batch_size=8, epochs=2, verbose=0,
+              callbacks=[pydl.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: epochs.append(e))])
+    assert epochs == [0, 1] and calls == [8, 8]  # one call per epoch
