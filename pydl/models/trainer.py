@@ -310,13 +310,18 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 callback_list.on_train_batch_begin(step)
             logs = runner.run(order, batch_size, step, count)
             step += count
-            if batch_hooks:
-                callback_list.on_train_batch_end(step - 1, logs=self._batch_logs(logs))
-            if progbar is not None and progbar.due():
-                progbar.update(step, self._batch_logs(logs))
+            self._after_steps(step, logs, callback_list, batch_hooks, progbar)
             if self.stop_training:
                 break
         return step - 1, logs
+
+    def _after_steps(self, step: int, logs, callback_list, batch_hooks: bool, progbar):
+        """What follows a run of steps ending before `step`: the batch-end hooks and
+        the progress bar (both see the logs of the last step run)."""
+        if batch_hooks:
+            callback_list.on_train_batch_end(step - 1, logs=self._batch_logs(logs))
+        if progbar is not None and progbar.due():
+            progbar.update(step, self._batch_logs(logs))
 
     def _run_stream_epoch(self, stream, steps, epoch: int, shuffle, class_weight,
                           check_finite: bool, callback_list, batch_hooks: bool, progbar,
@@ -351,10 +356,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             runner = self._runner_for_batch(runner, batch)
             logs = runner.run(None, batch.num_samples, 0, 1)
             step += 1
-            if batch_hooks:
-                callback_list.on_train_batch_end(step - 1, logs=self._batch_logs(logs))
-            if progbar is not None and progbar.due():
-                progbar.update(step, self._batch_logs(logs))
+            self._after_steps(step, logs, callback_list, batch_hooks, progbar)
             if self.stop_training:
                 break
         batches.close()
