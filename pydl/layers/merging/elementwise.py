@@ -13,16 +13,21 @@ from ... import ops
 from .base_merge import Merge, check_shape_list
 
 
+def _fold(op, inputs):
+    """``op(op(op(x1, x2), x3), ...)``: left to right, as the plan's merge node folds."""
+    out = inputs[0]
+    for x in inputs[1:]:
+        out = op(out, x)
+    return out
+
+
 class Add(Merge):
     """Sum of the inputs: ``y = x1 + x2 + ...``."""
 
     _plan_kind = "add"
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.add(out, x)
-        return out
+        return _fold(ops.add, inputs)
 
 
 class Subtract(Merge):
@@ -50,10 +55,7 @@ class Multiply(Merge):
     _plan_kind = "multiply"
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.multiply(out, x)
-        return out
+        return _fold(ops.multiply, inputs)
 
 
 class Average(Merge):
@@ -62,10 +64,7 @@ class Average(Merge):
     _plan_kind = "average"
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.add(out, x)
-        return ops.divide(out, len(inputs))
+        return ops.divide(_fold(ops.add, inputs), len(inputs))
 
 
 class Maximum(Merge):
@@ -74,10 +73,7 @@ class Maximum(Merge):
     _plan_kind = "maximum"
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.maximum(out, x)
-        return out
+        return _fold(ops.maximum, inputs)
 
 
 class Minimum(Merge):
@@ -86,10 +82,7 @@ class Minimum(Merge):
     _plan_kind = "minimum"
 
     def _merge_function(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.minimum(out, x)
-        return out
+        return _fold(ops.minimum, inputs)
 
 
 def add(inputs, **kwargs):
