@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers, ops, regularizers
-from ..ops.embedding import as_indices
+from .. import _core, initializers, ops, regularizers
+from ..ops.embedding import as_indices, values_are_indices
 from . import _checks
 from .core import _serialize
 from .layer import Layer
@@ -87,6 +87,19 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
+
+    def _plan_node(self, call):
+        # Tokens arrive as float values of a model input, checked once before fit
+        # runs a step (an index out of range sends fit to the tape, which raises).
+        if call.model_input(0) is None:
+            return call.unsupported(f"Embedding {self.name!r} reads values computed by a layer; "
+                                    "the plan checks the tokens of a model input only")
+        node = _core.plan.Embedding(self.embeddings.value)
+        return call.native(node, [self.embeddings], input_checks={0: self._tokens_fit},
+                           output_mask=call.tokens_mask(0) if self.mask_zero else None)
+
+    def _tokens_fit(self, values) -> bool:
+        return values_are_indices(values, self.input_dim)
 
     def get_config(self) -> dict:
         config = super().get_config()

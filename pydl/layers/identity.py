@@ -15,3 +15,6 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def _plan_node(self, call):
+        return call.identity()

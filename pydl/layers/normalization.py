@@ -154,6 +154,22 @@ class BatchNormalization(Layer):
         _checks.axes_in_range("BatchNormalization", self.axis, tuple(input_shape))
         return tuple(input_shape)
 
+    def _plan_node(self, call):
+        if call.mask is not None:
+            return call.unsupported(f"BatchNormalization {self.name!r} receives a mask (masked "
+                                    "batch statistics take the tape)")
+        axis = self.axis % (len(call.input_shapes[0]) + 1)
+        if axis == 0:
+            return call.unsupported(f"BatchNormalization {self.name!r} normalizes along the "
+                                    "batch axis")
+        # As call: batch statistics when training (fit) and trainable, else the moving ones.
+        training = call.kwargs.get("training") is not False and self.trainable
+        node = _core.plan.BatchNormalization(
+            None if self.gamma is None else self.gamma.value,
+            None if self.beta is None else self.beta.value, self.moving_mean.value,
+            self.moving_variance.value, axis - 1, self.momentum, self.epsilon, training)
+        return call.native(node, [v for v in (self.gamma, self.beta) if v is not None])
+
     def get_config(self) -> dict:
         name = "BatchNormalization"
         config = super().get_config()
@@ -252,6 +268,17 @@ class LayerNormalization(Layer):
         _checks.axes_in_range("LayerNormalization", self.axis, tuple(input_shape))
         return tuple(input_shape)
 
+    def _plan_node(self, call):
+        rank = len(call.input_shapes[0]) + 1
+        axes = _checks.axes_in_range("LayerNormalization", self.axis, (None,) * rank)
+        if axes != list(range(rank - len(axes), rank)) or axes[0] == 0:
+            return call.unsupported(f"LayerNormalization {self.name!r} normalizes axes "
+                                    f"{self.axis} that are not the last sample axes")
+        flat = [None if v is None else v.value.reshape(-1) for v in (self.gamma, self.beta)]
+        node = _core.plan.LayerNormalization(flat[0], flat[1], len(axes), self.epsilon,
+                                             self.rms_scaling)
+        return call.native(node, [v for v in (self.gamma, self.beta) if v is not None])
+
     def get_config(self) -> dict:
         name = "LayerNormalization"
         config = super().get_config()
@@ -294,6 +321,11 @@ class UnitNormalization(Layer):
 
     def call(self, inputs):
         return ops.normalize(inputs, axis=self.axis, order=2, epsilon=1e-12)
+
+    def _plan_node(self, call):
+        return call.unsupported(f"UnitNormalization {self.name!r}: its op (ops.normalize) is "
+                                "NumPy arithmetic (float32 pairwise sums), with no core kernel "
+                                "a plan node could share")
 
     def compute_output_shape(self, input_shape):
         _checks.axes_in_range("UnitNormalization", self.axis, tuple(input_shape))

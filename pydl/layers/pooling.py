@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import ops
+from .. import _core, ops
 from .layer import Layer
 
 _FORMATS = ("channels_last", "channels_first")
@@ -67,6 +67,14 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     def compute_mask(self, inputs, previous_mask=None):
         return None
 
+    def _plan_node(self, call):
+        masked = call.mask is not None
+        if masked and self.data_format != "channels_last":
+            return call.unsupported(f"GlobalAveragePooling1D {self.name!r}: a mask over "
+                                    "channels_first steps takes the tape")
+        node = _core.plan.GlobalPooling1D("average", self.data_format, self.keepdims, masked)
+        return call.native(node, mask_input=masked, output_mask=None)
+
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
     """Maximum over the steps axis (the gradient goes to the first maximal step).
@@ -79,3 +87,6 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
     def call(self, inputs):
         return ops.global_max_pool1d(inputs, data_format=self.data_format,
                                      keepdims=self.keepdims)
+
+    def _plan_node(self, call):
+        return call.native(_core.plan.GlobalPooling1D("max", self.data_format, self.keepdims))

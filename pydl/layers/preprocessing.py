@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .. import ops
-from ..ops.embedding import as_indices
+from .. import _core, ops
+from ..ops.embedding import as_indices, values_are_indices
 from ..tensor import Tensor
 from ..variable import Variable
 from . import _checks
@@ -139,6 +139,23 @@ class Normalization(Layer):
         if self.invert:
             return ops.add(ops.multiply(inputs, std), mean)
         return ops.divide(ops.subtract(inputs, mean), std)
+
+    def _plan_node(self, call):
+        if np.dtype(self.dtype) != np.float32:
+            return call.unsupported(f"Normalization {self.name!r} computes in {self.dtype}")
+        keep = [d - 1 for d in self._keep_axis]
+        if keep and (keep[0] < 0 or keep != list(range(keep[0], keep[-1] + 1))):
+            return call.unsupported(f"Normalization {self.name!r} keeps statistics along axes "
+                                    f"{self.axis} that are not one run of sample axes")
+        if self.input_mean is None:  # adapted: the live arrays (adapt writes them in place)
+            mean = self.adapt_mean.value.reshape(-1)
+            variance = self.adapt_variance.value.reshape(-1)
+        else:
+            mean, variance = (np.ascontiguousarray(v).reshape(-1) for v in self._statistics())
+        order = "scale_shift" if self.invert else "shift_divide"
+        node = _core.plan.Affine(variance, mean, keep[0] if keep else 0, len(keep), order,
+                                 std_from_variance=True)
+        return call.native(node)
 
     def adapt(self, data, batch_size=None, steps=None):
         """Learns the mean and variance of `data`, streaming over its batches.
@@ -273,6 +290,22 @@ class Rescaling(Layer):
         offset = np.asarray(self.offset, dtype=self.dtype)
         return ops.add(ops.multiply(inputs, scale), offset)
 
+    def _plan_node(self, call):
+        sample = (1,) + tuple(call.input_shapes[0])
+        scale = np.asarray(self.scale, dtype=self.dtype)
+        offset = np.asarray(self.offset, dtype=self.dtype)
+        try:
+            fits = np.broadcast_shapes(sample, scale.shape, offset.shape) == sample
+        except ValueError:
+            fits = False
+        if not fits or scale.dtype != np.float32:
+            return call.unsupported(f"Rescaling {self.name!r}: scale and offset must be float32 "
+                                    "and broadcast within one sample")
+        a, b = (np.ascontiguousarray(np.broadcast_to(v, sample)).reshape(-1)
+                for v in (scale, offset))
+        node = _core.plan.Affine(a, b, 0, len(sample) - 1, "scale_shift")
+        return call.native(node)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
@@ -362,6 +395,21 @@ class CategoryEncoding(Layer):
             out = out.astype(self.dtype)
         out = out.reshape(rows.shape[0], n)
         return Tensor(out if tokens.ndim == 2 else out[0])
+
+    def _plan_node(self, call):
+        if "count_weights" in call.kwargs:
+            return call.unsupported(f"CategoryEncoding {self.name!r} is called with "
+                                    "count_weights")
+        if np.dtype(self.dtype) != np.float32:
+            return call.unsupported(f"CategoryEncoding {self.name!r} encodes in {self.dtype}")
+        if self.output_mode != "one_hot" and len(call.input_shapes[0]) != 1:
+            return call.unsupported(f"CategoryEncoding {self.name!r}: {self.output_mode} of "
+                                    "samples that are not one axis of tokens")
+        node = _core.plan.CategoryEncoding(self.num_tokens, self.output_mode)
+        return call.native(node, input_checks={0: self._tokens_fit})
+
+    def _tokens_fit(self, values) -> bool:
+        return values_are_indices(values, self.num_tokens)
 
     def _checked_tokens(self, inputs) -> np.ndarray:
         tokens = as_indices(inputs, "CategoryEncoding")

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import _random, ops, regularizers
+from .. import _core, _random, ops, regularizers
 from . import _checks
 from .layer import Layer
 
@@ -35,6 +35,16 @@ class _NoiseLayer(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+    def _native_noise(self, call, kind: str, loc: float, stddev: float):
+        """The plan node of a Gaussian noise layer, with the noise of a whole plan call
+        drawn as its tape calls draw it: NumPy's float64 normals are drawn one after
+        the other whatever the chunking (tests/plan), each rounded to float32."""
+
+        def draw(out: np.ndarray) -> None:
+            out[...] = self.generator.normal(loc, stddev, size=out.shape)
+
+        return call.native(_core.plan.Noise(kind), draw=draw, draw_source=self.generator)
 
     def _dtype_of(self, inputs) -> np.dtype:
         dtype = np.asarray(inputs).dtype
@@ -60,6 +70,11 @@ class GaussianNoise(_NoiseLayer):
         dtype = self._dtype_of(inputs)
         noise = self.generator.normal(0.0, self.stddev, size=np.shape(inputs)).astype(dtype)
         return ops.add(inputs, noise)
+
+    def _plan_node(self, call):
+        if self.stddev == 0 or call.kwargs.get("training") is False:
+            return call.identity()
+        return self._native_noise(call, "gaussian_noise", 0.0, self.stddev)
 
     def get_config(self) -> dict:
         return dict(super().get_config(), stddev=self.stddev, seed=self.seed)
@@ -89,6 +104,12 @@ class GaussianDropout(_NoiseLayer):
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
         noise = self.generator.normal(1.0, stddev, size=np.shape(inputs)).astype(dtype)
         return ops.multiply(inputs, noise)
+
+    def _plan_node(self, call):
+        if self.rate == 0 or call.kwargs.get("training") is False:
+            return call.identity()
+        return self._native_noise(call, "gaussian_dropout", 1.0,
+                                  math.sqrt(self.rate / (1.0 - self.rate)))
 
     def get_config(self) -> dict:
         return dict(super().get_config(), rate=self.rate, seed=self.seed)
@@ -137,6 +158,22 @@ class AlphaDropout(_NoiseLayer):
             raise ValueError(f"AlphaDropout: noise_shape {noise_shape} cannot be broadcast to "
                              f"the input's shape {shape}") from None
 
+    def _plan_node(self, call):
+        if self.rate == 0 or call.kwargs.get("training") is False:
+            return call.identity()
+        if self.noise_shape is not None:
+            return call.unsupported(f"AlphaDropout {self.name!r} has a noise_shape, which takes "
+                                    "the tape")
+        alpha_p = -_SELU_ALPHA * _SELU_SCALE  # the constants exactly as call forms them
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        node = _core.plan.Noise("alpha_dropout", rate=self.rate, a=a, a_alpha_p=a * alpha_p, b=b)
+        return call.native(node, draw=self._draw_uniforms, draw_source=self.generator)
+
+    def _draw_uniforms(self, out: np.ndarray) -> None:
+        """The float32 uniforms of a whole plan call (a chunk-free stream, as Dropout's)."""
+        self.generator.random(out=out, dtype=np.float32)
+
     def get_config(self) -> dict:
         return dict(super().get_config(), rate=self.rate, seed=self.seed,
                     noise_shape=None if self.noise_shape is None else list(self.noise_shape))
@@ -170,6 +207,11 @@ class ActivityRegularization(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+    def _plan_node(self, call):
+        return call.unsupported(f"ActivityRegularization {self.name!r} adds a penalty of the "
+                                "batch's activations to the loss (model.losses); the plan's "
+                                "loss adds weight penalties only")
 
     def get_config(self) -> dict:
         return dict(super().get_config(), l1=self.l1, l2=self.l2)

@@ -26,6 +26,16 @@ def as_indices(indices, name: str = "embedding_lookup") -> np.ndarray:
     return contiguous(v)
 
 
+def values_are_indices(values: np.ndarray, count: int) -> bool:
+    """Whether every value truncates (as `as_indices` does) to an index in [0, count):
+    each lies in (-1, count), NaN not. The fused plan's check of a model input of
+    tokens before it runs a step (a bad value sends fit to the tape, whose op
+    raises at the step that reads it)."""
+    if values.size == 0:
+        return True
+    return bool(values.min() > -1) and bool(values.max() < count)
+
+
 def embedding_lookup(embeddings, indices):
     """`embeddings[indices]`: one row of the (input_dim, output_dim) table per index.
 

@@ -7,6 +7,13 @@ regularizers (``Regularizer._plan_penalty``) and the optimizer (``_update_rule``
 and its core slots). Nothing here knows a built-in class: a layer without a
 native form, or any part that says no, sends the model to the GradientTape, and
 the reason is kept (``plan_reason``).
+
+Masks (Keras 3 masking) are followed through the graph as the tape's
+``Layer.__call__`` propagates them: a mask is the "token != 0" mask of a model
+input (``Embedding(mask_zero=True)`` declares it with ``output_mask``); a layer
+that supports masking with the default ``compute_mask`` passes it on; a call that
+takes ``mask`` receives it as ``call.mask`` and must take it (``mask_input=True``)
+or say no.
 """
 
 from __future__ import annotations
@@ -15,22 +22,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...layers import layer as layer_module
+
 
 class Unsupported(Exception):
     """A part of the model has no native form; the message says which and why."""
+
+
+_UNDECLARED = object()  # a layer with a compute_mask of its own did not say what it gives
 
 
 class NativeCall:
     """What a layer's ``_plan_node`` returns: a ``_core.plan`` node spec and the
     Variables behind its tensors (in the spec's order), or the identity."""
 
-    __slots__ = ("node", "variables", "draw", "draw_source")
+    __slots__ = ("node", "variables", "draw", "draw_source", "input_checks", "mask_input",
+                 "output_mask")
 
-    def __init__(self, node=None, variables=(), draw=None, draw_source=None):
+    def __init__(self, node=None, variables=(), draw=None, draw_source=None, input_checks=(),
+                 mask_input=False, output_mask=_UNDECLARED):
         self.node = node
         self.variables = list(variables)
         self.draw = draw
         self.draw_source = draw_source
+        self.input_checks = list(input_checks)  # (model input index, check)
+        self.mask_input = mask_input
+        self.output_mask = output_mask
 
 
 class CallContext:
@@ -39,16 +56,36 @@ class CallContext:
     Attributes:
         input_shapes: the per-sample shape of each input (no batch dimension).
         kwargs: the call's keyword arguments recorded in the graph (``training``...).
+        mask: None, or the mask that reaches this call (only for a layer whose
+            ``call`` takes ``mask``): an opaque token; ``native(mask_input=True)``
+            hands it to the node as one more input (the mask's token values).
     """
 
-    __slots__ = ("layer", "input_shapes", "kwargs")
+    __slots__ = ("layer", "input_shapes", "kwargs", "mask", "_values", "_num_inputs")
 
-    def __init__(self, layer, input_shapes, kwargs):
+    def __init__(self, layer, input_shapes, kwargs, values=(), num_inputs=0, mask=None):
         self.layer = layer
         self.input_shapes = input_shapes
         self.kwargs = kwargs or {}
+        self.mask = mask
+        self._values = list(values)
+        self._num_inputs = num_inputs
 
-    def native(self, node, variables=(), draw=None, draw_source=None) -> NativeCall:
+    def model_input(self, i: int = 0):
+        """The index of the model input that the call's input ``i`` is, or None when it
+        is computed by a layer."""
+        value = self._values[i] if i < len(self._values) else None
+        return value if value is not None and value < self._num_inputs else None
+
+    def tokens_mask(self, i: int = 0):
+        """The mask "token != 0" of the call's input ``i``, a model input of tokens (for
+        ``native(output_mask=...)``: Embedding(mask_zero=True))."""
+        if self.model_input(i) is None:
+            raise Unsupported(f"{self.layer.name!r}: a mask of tokens needs a model input")
+        return self._values[i]
+
+    def native(self, node, variables=(), draw=None, draw_source=None, input_checks=None,
+               mask_input=False, output_mask=_UNDECLARED) -> NativeCall:
         """The call's native form.
 
         Args:
@@ -59,8 +96,24 @@ class CallContext:
                 own generator, as its tape calls would draw them.
             draw_source: the generator ``draw`` reads (two drawing nodes may not
                 share one: their interleaved draws would differ from the tape's).
+            input_checks: ``{i: check}``: input ``i`` is a model input whose whole
+                data ``check(x)`` (float32, samples first) must accept before fit runs
+                a single step on the plan; when it does not, fit takes the tape (whose
+                op raises its error at the step that reads the bad value).
+            mask_input: the node takes ``call.mask``'s token values as its last input.
+            output_mask: for a layer with a ``compute_mask`` of its own, the mask its
+                output carries: None, or ``call.tokens_mask(i)``.
         """
-        return NativeCall(node, variables, draw, draw_source)
+        checks = []
+        for i, check in (input_checks or {}).items():
+            position = self.model_input(i)
+            if position is None:
+                raise Unsupported(f"{self.layer.name!r} reads values that are checked before "
+                                  "a step, which only a model input's are")
+            checks.append((position, check))
+        if mask_input and self.mask is None:
+            raise Unsupported(f"{self.layer.name!r}: no mask reaches this call")
+        return NativeCall(node, variables, draw, draw_source, checks, mask_input, output_mask)
 
     def identity(self) -> NativeCall:
         """The call passes its single input through (e.g. Dropout(0))."""
@@ -84,12 +137,14 @@ class Description:
     variables: list = field(default_factory=list)      # the trainable Variables, in order
     penalties: list = field(default_factory=list)      # (trainable index, (l1, l2)) in loss order
     draws: list = field(default_factory=list)          # draw callbacks of the drawing nodes
+    input_checks: list = field(default_factory=list)   # (model input index, check) on the data
 
     def add(self, native: NativeCall, inputs: list, shape: tuple) -> int:
         self.calls.append((native, inputs))
         self.shapes.append(tuple(shape))
         if native.draw is not None:
             self.draws.append(native.draw)
+        self.input_checks.extend(native.input_checks)
         return len(self.shapes) - 1
 
 
@@ -118,28 +173,60 @@ def _is_graph_model(layer) -> bool:
     return callable(getattr(layer, "_graph", None)) and _same_call(layer, "_graph")
 
 
-def _walk(model, values_in: list, description: Description, sources: list) -> list:
+def _check_weights(layer) -> None:
+    """The plan reads and trains float32 arrays; an integer non-trainable weight (a
+    counter such as Normalization's ``count``) is read by no node. A constraint is
+    applied by the tape's optimizer step, which the plan does not run."""
+    for v in layer.weights:
+        dtype = v.value.dtype
+        if dtype != np.float32 and (v.trainable or dtype.kind == "f"):
+            raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is {dtype}")
+        if getattr(v, "constraint", None) is not None:
+            raise Unsupported(f"{v.path} has a constraint, applied on the tape")
+
+
+def _output_mask(layer, native, previous):
+    """The mask the tape's ``Layer.__call__`` attaches to the call's output."""
+    own = _defining_class(type(layer), "compute_mask") is not layer_module.Layer
+    if previous is None and not own:
+        return None
+    if not layer.supports_masking:
+        return None
+    if not own:
+        return previous
+    if native.output_mask is _UNDECLARED:
+        raise Unsupported(f"{type(layer).__name__} ({layer.name!r}) computes a mask of its own, "
+                          "which its native form does not describe")
+    return native.output_mask
+
+
+def _walk(model, values_in: list, description: Description, sources: list, masks: dict) -> list:
     graph = model._graph()
     if len(graph.inputs) != len(values_in):
         raise Unsupported(f"the model {model.name!r} takes {len(graph.inputs)} inputs, "
                           f"called with {len(values_in)}")
+    n_in = len(description.input_shapes)
     keymap = dict(zip(graph.inputs, values_in))
     for node in graph.nodes:
         layer = node.layer
         inputs = [keymap[k] for k in node.inputs]
+        previous = masks.get(inputs[0]) if len(inputs) == 1 else None
+        if "mask" in node.kwargs:
+            raise Unsupported(f"{layer.name!r} is called with a mask of its own")
         if _is_graph_model(layer):
-            outputs = _walk(layer, inputs, description, sources)
+            if previous is not None:
+                raise Unsupported(f"a mask reaches the nested model {layer.name!r}")
+            outputs = _walk(layer, inputs, description, sources, masks)
         else:
             if not _same_call(layer, "_plan_node"):
                 raise Unsupported(f"{type(layer).__name__} ({layer.name!r}) has a call of its own")
-            for v in layer.weights:
-                if v.value.dtype != np.float32:
-                    raise Unsupported(f"{v.path}: the plan trains float32 weights, this one is "
-                                      f"{v.value.dtype}")
-                if getattr(v, "constraint", None) is not None:
-                    raise Unsupported(f"{v.path} has a constraint, applied on the tape")
+            _check_weights(layer)
             shapes = [description.shapes[v] for v in inputs]
-            native = layer._plan_node(CallContext(layer, shapes, node.kwargs))
+            mask = previous if previous is not None and layer_module._call_accepts_mask(type(layer)) else None
+            native = layer._plan_node(CallContext(layer, shapes, node.kwargs, inputs, n_in, mask))
+            if mask is not None and not native.mask_input:
+                raise Unsupported(f"a mask reaches {type(layer).__name__} ({layer.name!r}), "
+                                  "whose native form does not take it")
             if native.node is None:
                 outputs = inputs
             else:
@@ -150,7 +237,14 @@ def _walk(model, values_in: list, description: Description, sources: list) -> li
                     sources.append(native.draw_source)
                 shape = layer.compute_output_shape([(None,) + s for s in shapes]
                                                    if len(shapes) > 1 else (None,) + shapes[0])
-                outputs = [description.add(native, inputs, tuple(shape)[1:])]
+                node_inputs = inputs + ([mask] if native.mask_input else [])
+                outputs = [description.add(native, node_inputs, tuple(shape)[1:])]
+            out_mask = _output_mask(layer, native, previous)
+            for v in outputs:
+                if out_mask is not None:
+                    masks[v] = out_mask
+                elif v not in inputs:
+                    masks.pop(v, None)
         if len(outputs) != len(node.outputs):
             raise Unsupported(f"{layer.name!r} makes {len(node.outputs)} tensors, its native "
                               f"form {len(outputs)}")
@@ -173,7 +267,7 @@ def _describe(model, input_shapes: list) -> Description:
     description = Description(input_shapes=[tuple(s) for s in input_shapes])
     description.shapes = list(description.input_shapes)
     n_in = len(input_shapes)
-    outputs = _walk(model, list(range(n_in)), description, [])
+    outputs = _walk(model, list(range(n_in)), description, [], {})
     description.output_values = outputs
     # Values are numbered with the model inputs first; calls write n_in + k.
     variables = model.trainable_weights
