@@ -226,7 +226,7 @@ class Dropout(Layer):
         return x
 
     def _plan_node(self, call):
-        if self.rate == 0.0 or call.kwargs.get("training") is False:
+        if self.rate == 0.0 or not call.training:
             return call.identity()  # draws nothing, even in training
         if self.noise_shape is not None:
             # A mask broadcast over some axes: another draw shape per step.

@@ -163,7 +163,7 @@ class BatchNormalization(Layer):
             return call.unsupported(f"BatchNormalization {self.name!r} normalizes along the "
                                     "batch axis")
         # As call: batch statistics when training (fit) and trainable, else the moving ones.
-        training = call.kwargs.get("training") is not False and self.trainable
+        training = call.training and self.trainable
         node = _core.plan.BatchNormalization(
             None if self.gamma is None else self.gamma.value,
             None if self.beta is None else self.beta.value, self.moving_mean.value,

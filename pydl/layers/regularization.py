@@ -72,7 +72,7 @@ class GaussianNoise(_NoiseLayer):
         return ops.add(inputs, noise)
 
     def _plan_node(self, call):
-        if self.stddev == 0 or call.kwargs.get("training") is False:
+        if self.stddev == 0 or not call.training:
             return call.identity()
         return self._native_noise(call, "gaussian_noise", 0.0, self.stddev)
 
@@ -106,7 +106,7 @@ class GaussianDropout(_NoiseLayer):
         return ops.multiply(inputs, noise)
 
     def _plan_node(self, call):
-        if self.rate == 0 or call.kwargs.get("training") is False:
+        if self.rate == 0 or not call.training:
             return call.identity()
         return self._native_noise(call, "gaussian_dropout", 1.0,
                                   math.sqrt(self.rate / (1.0 - self.rate)))
@@ -159,7 +159,7 @@ class AlphaDropout(_NoiseLayer):
                              f"the input's shape {shape}") from None
 
     def _plan_node(self, call):
-        if self.rate == 0 or call.kwargs.get("training") is False:
+        if self.rate == 0 or not call.training:
             return call.identity()
         if self.noise_shape is not None:
             return call.unsupported(f"AlphaDropout {self.name!r} has a noise_shape, which takes "

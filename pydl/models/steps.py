@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _tree as tree
+from ..layers.layer import _add_loss_used
 from .compile_utils import flat_by_outputs, flat_sample_weights
 
 
@@ -126,7 +127,9 @@ class StepsMixin:
                                  f"y_pred has {len(pred_flat)}")
             sw_flat = flat_sample_weights(sample_weight, names)
             total = self._compile_loss(y_flat, pred_flat, sw_flat)
-        if self._step_penalties:
+        # _step_penalties is known when fit starts; an add_loss first used in this very
+        # step (a layer's first call) sets the flag during the forward pass.
+        if self._step_penalties or _add_loss_used[0]:
             for penalty in self.losses:
                 total = penalty if total is None else ops.add(total, penalty)
         if total is None:

@@ -55,18 +55,23 @@ class CallContext:
 
     Attributes:
         input_shapes: the per-sample shape of each input (no batch dimension).
-        kwargs: the call's keyword arguments recorded in the graph (``training``...).
+        kwargs: the call's keyword arguments recorded in the graph, but ``training``.
+        training: the ``training`` the call receives in fit: always True -- train_step
+            calls the model with training=True, which overrides a value recorded in a
+            Functional graph (pydl/models/functional.py, as Keras 3's Functional).
         mask: None, or the mask that reaches this call (only for a layer whose
             ``call`` takes ``mask``): an opaque token; ``native(mask_input=True)``
             hands it to the node as one more input (the mask's token values).
     """
 
-    __slots__ = ("layer", "input_shapes", "kwargs", "mask", "_values", "_num_inputs")
+    __slots__ = ("layer", "input_shapes", "kwargs", "training", "mask", "_values",
+                 "_num_inputs")
 
     def __init__(self, layer, input_shapes, kwargs, values=(), num_inputs=0, mask=None):
         self.layer = layer
         self.input_shapes = input_shapes
-        self.kwargs = kwargs or {}
+        self.kwargs = {k: v for k, v in (kwargs or {}).items() if k != "training"}
+        self.training = True
         self.mask = mask
         self._values = list(values)
         self._num_inputs = num_inputs
