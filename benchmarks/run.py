@@ -7,7 +7,8 @@
     python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
 Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
-LayerNormalization forward + backward), text (Embedding text classifier), sklearn (one
+LayerNormalization forward + backward), text (Embedding text classifier), bn
+(784-512-BN-256-BN-10 training against the network without BN), sklearn (one
 GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
 wrapper). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch eager and
 torch.compile when installed, a jitted JAX step when JAX is installed.
@@ -29,12 +30,13 @@ from benchmarks import machine, report  # noqa: E402
 from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
-from benchmarks.workloads import (dense, gemm, graph, memory, normalization,  # noqa: E402
-                                  predict, scaling, sklearn_search, text, train)
+from benchmarks.workloads import (batchnorm, dense, gemm, graph, memory,  # noqa: E402
+                                  normalization, predict, scaling, sklearn_search, text,
+                                  train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
              "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
-             "sklearn": sklearn_search, "graph": graph}
+             "sklearn": sklearn_search, "graph": graph, "bn": batchnorm}
 
 
 def _thread_counts(text: str | None) -> list[int]:

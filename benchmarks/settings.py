@@ -53,6 +53,8 @@ class Settings:
     # Embedding -> GlobalAveragePooling1D -> Dense(1) text classifier.
     norm_shapes: list[tuple[int, int]] = field(default_factory=lambda: [(256, 1024)])
     text_model: dict = field(default_factory=lambda: dict(TEXT_MODEL))
+    # 784-512-BN-256-BN-10 against 784-512-256-10 (benchmarks/workloads/batchnorm.py).
+    bn_model: dict = field(default_factory=lambda: dict(BN_MODEL))
     settle_s: float = 0.12  # pause before each sample at > 1 thread (see timing.py)
     use_torch: bool = True
     use_torch_compile: bool = True
@@ -64,6 +66,7 @@ SQUARES = [(n, n, n) for n in (256, 512, 1024, 2048)]
 MLP_SHAPES = [(128, 784, 512), (128, 512, 256), (32, 64, 32), (256, 4096, 4096)]
 
 TEXT_MODEL = {"vocab": 20000, "dim": 128, "length": 200, "batch": 128, "steps": 16}
+BN_MODEL = {"batch": 128, "steps": 60, "optimizers": ("sgd", "adam")}
 
 MNIST_SIZES = (784, 512, 256, 10)
 SMALL_SIZES = (64, 32, 10)
@@ -93,7 +96,8 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         dense_shapes=SQUARES[:3] + MLP_SHAPES[:3],
                         nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
                         predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
-                        text_model=dict(TEXT_MODEL, steps=8), use_torch_compile=False)
+                        text_model=dict(TEXT_MODEL, steps=8), bn_model=dict(BN_MODEL, steps=15),
+                        use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
         return Settings(mode, threads, repeats=1, min_sample_s=0.0,
@@ -103,5 +107,6 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         predict_batches=[1, 4], memory_samples=64, memory_epochs=2,
                         norm_shapes=[(8, 16)],
                         text_model={"vocab": 50, "dim": 8, "length": 10, "batch": 4, "steps": 2},
+                        bn_model={"batch": 4, "steps": 2, "optimizers": ("sgd",)},
                         settle_s=0.0, use_torch_compile=False)
     raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

@@ -1,8 +1,9 @@
 """Text classifier training: Embedding(vocab, dim) -> GlobalAveragePooling1D -> Dense(1, sigmoid).
 
 Samples/s of one epoch (shuffle, gather, step per batch) on integer sequences, binary
-cross-entropy, Adam(1e-3). pydl: Sequential + compile + fit(epochs=1) (the GradientTape
-step: Embedding is not on the fused plan yet). torch: eager nn.Embedding, mean over the
+cross-entropy, Adam(1e-3). pydl: Sequential + compile + fit(epochs=1) on the fused plan
+(Embedding and the pooling are plan nodes), and "pydl tape", the same fit on the
+GradientTape. torch: eager nn.Embedding, mean over the
 steps, nn.Linear, BCEWithLogitsLoss (sigmoid + cross-entropy fused, as pydl fuses them),
 torch.optim.Adam; the embedding gradient is dense in both (nn.Embedding's default).
 """
@@ -17,7 +18,7 @@ from ..results import Run, Table, fmt, ratio
 from .common import per_thread_count, present, record_timings, time_competitors, torch_or_none
 
 WORKLOAD = "text"
-COMPETITORS = ("pydl", "torch")
+COMPETITORS = ("pydl", "pydl tape", "torch")
 
 
 def _data(spec, seed: int = 0):
@@ -28,8 +29,9 @@ def _data(spec, seed: int = 0):
     return x, y
 
 
-def _pydl_epoch(spec, x, y):
+def _pydl_epoch(spec, x, y, tape: bool = False):
     import pydl
+    from pydl.models import plan
 
     pydl.utils.set_random_seed(0)
     model = pydl.Sequential([
@@ -42,7 +44,14 @@ def _pydl_epoch(spec, x, y):
                   loss="binary_crossentropy")
 
     def run_epoch():
-        return model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0).history["loss"][-1]
+        if tape:
+            with plan.disabled():
+                return model.fit(x, y, batch_size=spec["batch"], epochs=1,
+                                 verbose=0).history["loss"][-1]
+        history = model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0)
+        if model._trained_on != "plan":
+            raise RuntimeError(f"the model trained on the tape: {plan.plan_reason(model)}")
+        return history.history["loss"][-1]
 
     return run_epoch
 
@@ -95,7 +104,8 @@ def measure(run: Run, spec, threads: int) -> None:
             return call
         return build
 
-    makers = {"pydl": recording("pydl", lambda: _pydl_epoch(spec, x, y))}
+    makers = {"pydl": recording("pydl", lambda: _pydl_epoch(spec, x, y)),
+              "pydl tape": recording("pydl tape", lambda: _pydl_epoch(spec, x, y, tape=True))}
     torch = torch_or_none(run, "text classifier")
     if torch is not None:
         makers["torch"] = recording("torch", lambda: _torch_epoch(torch, spec, x, y))
@@ -119,6 +129,9 @@ def table(run: Run, spec, threads: int) -> Table:
     row = ([case] + [fmt(value[c]) for c in competitors]
            + [fmt(spec["batch"] / value[c] * 1e3) for c in competitors]
            + [ratio(value.get("pydl"), value.get("torch"))])
+    if "pydl tape" in value:
+        headers.append("pydl / pydl tape")
+        row.append(ratio(value.get("pydl"), value.get("pydl tape")))
     notes = [f"{c}: the loss was not finite ({recs[c]['final_loss']})"
              for c in competitors if not recs[c]["loss_finite"]]
     notes.append(f"One timed sample = one epoch of {spec['steps']} steps; Adam, binary "
