@@ -1,5 +1,6 @@
-// _core.batchnorm_* and _core.layernorm_*: argument checks, then the kernels of
-// nn/batchnorm.h and nn/layernorm.h with the GIL released.
+// _core.batchnorm_*, _core.layernorm_* and _core.unit_normalize_*: argument checks,
+// then the kernels of nn/batchnorm.h, nn/layernorm.h and nn/unit_norm.h with the GIL
+// released.
 #include <cstddef>
 #include <initializer_list>
 #include <string>
@@ -10,6 +11,7 @@
 #include "bindings/bindings.h"
 #include "nn/batchnorm.h"
 #include "nn/layernorm.h"
+#include "nn/unit_norm.h"
 
 namespace pydl::bind {
 
@@ -312,9 +314,73 @@ void layernorm_backward_binding(const py::object& x_obj, const py::object& gamma
     }
 }
 
+void unit_normalize_forward_binding(const py::object& x_obj, const py::object& y_obj,
+                                    const py::object& inv_obj, double epsilon) {
+    py::array x = require_array(x_obj, "x");
+    const FloatType type = require_float_input(x, "x");
+    const auto [rows, cols] = layernorm_shape(x);
+    check_epsilon(epsilon);
+    py::array y = like_x(y_obj, "y", x);
+    require_writeable(y, "y");
+    require_no_overlap(y, "y", x, "x");
+    py::array inv = vector_output(inv_obj, "inv", x, rows);
+    require_no_overlap(y, "y", inv, "inv");
+    auto run = [&](auto* tag) {
+        using T = std::remove_pointer_t<decltype(tag)>;
+        const T* xd = const_data<T>(x);
+        T* yd = mutable_data<T>(y);
+        T* id = mutable_data<T>(inv);
+        py::gil_scoped_release release;
+        nn::unit_normalize_forward(xd, rows, cols, epsilon, yd, id);
+    };
+    if (type == FloatType::f32) {
+        run(static_cast<float*>(nullptr));
+    } else {
+        run(static_cast<double*>(nullptr));
+    }
+}
+
+void unit_normalize_backward_binding(const py::object& y_obj, const py::object& inv_obj,
+                                     const py::object& dy_obj, const py::object& dx_obj,
+                                     double epsilon) {
+    py::array y = require_array(y_obj, "y");
+    const FloatType type = require_float_input(y, "y");
+    const auto [rows, cols] = layernorm_shape(y);
+    check_epsilon(epsilon);
+    py::array inv = vector_input(inv_obj, "inv", y, "y", rows);
+    py::array dy = like_x(dy_obj, "dy", y);
+    py::array dx = like_x(dx_obj, "dx", y);
+    require_writeable(dx, "dx");
+    require_no_overlap(dx, "dx", y, "y");
+    require_no_overlap(dx, "dx", inv, "inv");
+    require_no_overlap(dx, "dx", dy, "dy");
+    auto run = [&](auto* tag) {
+        using T = std::remove_pointer_t<decltype(tag)>;
+        const T* yd = const_data<T>(y);
+        const T* id = const_data<T>(inv);
+        const T* g = const_data<T>(dy);
+        T* d = mutable_data<T>(dx);
+        py::gil_scoped_release release;
+        nn::unit_normalize_backward(yd, id, g, rows, cols, epsilon, d);
+    };
+    if (type == FloatType::f32) {
+        run(static_cast<float*>(nullptr));
+    } else {
+        run(static_cast<double*>(nullptr));
+    }
+}
+
 }  // namespace
 
 void bind_normalization(py::module_& m) {
+    m.def("unit_normalize_forward", &unit_normalize_forward_binding, py::arg("x"), py::arg("y"),
+          py::arg("inv"), py::arg("epsilon") = 1e-12,
+          R"doc(L2 normalization of each row of the 2-D x (rows, cols): inv (rows,) receives
+1 / sqrt(sum(x**2)) (summed in double, one rounding), y = x * minimum(inv, 1 / epsilon).)doc");
+    m.def("unit_normalize_backward", &unit_normalize_backward_binding, py::arg("y"),
+          py::arg("inv"), py::arg("dy"), py::arg("dx"), py::arg("epsilon") = 1e-12,
+          R"doc(Gradient of unit_normalize_forward from its y and inv: dx = scale * (dy -
+y * sum(dy * y)) where inv <= 1 / epsilon (else scale * dy), scale = minimum(inv, 1 / epsilon).)doc");
     m.def("batchnorm_forward", &batchnorm_forward_binding, py::arg("x"), py::arg("gamma"),
           py::arg("beta"), py::arg("mean"), py::arg("variance"), py::arg("inv_std"),
           py::arg("y"), py::arg("axis") = -1, py::arg("epsilon") = 1e-3,

@@ -226,6 +226,21 @@ void bind_layer_nodes(py::module_& pm) {
              py::arg("gamma"), py::arg("beta"), py::arg("axes"), py::arg("epsilon"),
              py::arg("rms_scaling") = false, py::keep_alive<1, 2>(), py::keep_alive<1, 3>());
 
+    py::class_<plan::UnitNormNode, Node, std::shared_ptr<plan::UnitNormNode>>(
+        pm, "UnitNormalization", "UnitNormalization(axes, epsilon=1e-12): L2 normalization "
+                                 "over the last `axes` sample axes.")
+        .def(py::init([](std::ptrdiff_t axes, double epsilon) {
+                 if (axes < 1) {
+                     throw py::value_error("axes: expected >= 1 trailing axes, received " +
+                                           std::to_string(axes));
+                 }
+                 if (!(epsilon > 0.0)) {
+                     throw py::value_error("epsilon: expected a number > 0, received " + num(epsilon));
+                 }
+                 return std::make_shared<plan::UnitNormNode>(axes, epsilon);
+             }),
+             py::arg("axes"), py::arg("epsilon") = 1e-12);
+
     py::class_<plan::EmbeddingNode, Node, std::shared_ptr<plan::EmbeddingNode>>(
         pm, "Embedding", "Embedding(table): a float32 (input_dim, output_dim) table, updated in "
                          "place; the input holds token values, checked by the caller.")

@@ -323,9 +323,12 @@ class UnitNormalization(Layer):
         return ops.normalize(inputs, axis=self.axis, order=2, epsilon=1e-12)
 
     def _plan_node(self, call):
-        return call.unsupported(f"UnitNormalization {self.name!r}: its op (ops.normalize) is "
-                                "NumPy arithmetic (float32 pairwise sums), with no core kernel "
-                                "a plan node could share")
+        rank = len(call.input_shapes[0]) + 1
+        axes = _checks.axes_in_range("UnitNormalization", self.axis, (None,) * rank)
+        if axes != list(range(rank - len(axes), rank)) or axes[0] == 0:
+            return call.unsupported(f"UnitNormalization {self.name!r} normalizes axes "
+                                    f"{self.axis} that are not the last sample axes")
+        return call.native(_core.plan.UnitNormalization(len(axes), 1e-12))
 
     def compute_output_shape(self, input_shape):
         _checks.axes_in_range("UnitNormalization", self.axis, tuple(input_shape))

@@ -157,6 +157,30 @@ def _normalized_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def _as_rows(v: np.ndarray, axes: tuple):
+    """(x2, to_rows, restore): `v` as a (rows, cols) matrix whose rows are normalized
+    over `axes` (moved last when they are not), `to_rows` doing the same to an array
+    of v's shape, `restore` the inverse."""
+    kept = tuple(i for i in range(v.ndim) if i not in axes)
+    order = kept + axes
+    moved = axes != tuple(range(v.ndim - len(axes), v.ndim))
+    cols = int(np.prod([v.shape[a] for a in axes]))
+
+    def to_rows(a):
+        am = contiguous(np.transpose(a, order)) if moved else a
+        return am.reshape(am.size // cols if cols else 0, cols)
+
+    x2 = to_rows(v)
+    moved_shape = tuple(v.shape[i] for i in order)
+    inverse = tuple(np.argsort(order))
+
+    def restore(a2):
+        a = a2.reshape(moved_shape)
+        return np.transpose(a, inverse) if moved else a
+
+    return x2, to_rows, restore
+
+
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
     """Normalizes each sample over `axis` (Keras' `ops.layer_normalization`).
 
@@ -176,12 +200,8 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
         beta = None
     xv, dtype = _operands(x, gamma, beta, "layer_normalization")
     axes = _normalized_axes(axis, xv.ndim)
-    kept = tuple(i for i in range(xv.ndim) if i not in axes)
-    moved = axes != tuple(range(xv.ndim - len(axes), xv.ndim))
-    xm = contiguous(np.transpose(xv, kept + axes)) if moved else xv
-    cols = int(np.prod([xv.shape[a] for a in axes]))
-    rows = xm.size // cols if cols else 0
-    x2 = xm.reshape(rows, cols)
+    x2, to_rows, restore = _as_rows(xv, axes)
+    rows, cols = x2.shape
     gv = _vector(gamma, dtype, cols, "layer_normalization", "gamma")
     bv = _vector(beta, dtype, cols, "layer_normalization", "beta")
     y2 = np.empty_like(x2)
@@ -189,13 +209,6 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
     eps = _EPSILON if epsilon is None else float(epsilon)
     _core.layernorm_forward(x2, gv, bv, y2, mean, rstd, epsilon=eps,
                             rms_scaling=bool(rms_scaling))
-    order = kept + axes
-    inverse = tuple(np.argsort(order))
-
-    def restore(a2):
-        a = a2.reshape(xm.shape)
-        return np.transpose(a, inverse) if moved else a
-
     y = restore(y2)
     inputs = (x,) + _present(gamma, beta)
     rec = recording(inputs)
@@ -209,8 +222,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_sca
         np.shape(raw(beta)) if beta is not None else None
 
     def backward(g):
-        dy = _gradient(g, dtype)
-        dy2 = (contiguous(np.transpose(dy, order)) if moved else dy).reshape(rows, cols)
+        dy2 = to_rows(_gradient(g, dtype))
         dx2 = np.empty_like(x2) if need_x else None
         dgamma = np.empty(cols, dtype) if need_g else None
         dbeta = np.empty(cols, dtype) if need_b else None
@@ -232,6 +244,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     ```python
     y = x * minimum(1 / sqrt(sum(x ** 2, axis, keepdims=True)), 1 / epsilon)
     ```
+    One `_core.unit_normalize_forward` (sums in double) and one backward call.
 
     Args:
         axis: an int or a list/tuple of ints.
@@ -242,19 +255,19 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         raise ValueError(f"normalize: only order=2 is supported, received order={order!r}")
     v, dtype = _operands(x, None, None, "normalize")
     axes = _normalized_axes(axis, v.ndim)
-    cap = dtype.type(1.0 / (_EPSILON if epsilon is None else float(epsilon)))
-    with np.errstate(divide="ignore"):
-        inv = dtype.type(1) / np.sqrt(np.sum(np.square(v), axis=axes, keepdims=True))
-    through = inv <= cap  # where the cap does not bind, the gradient flows through the norm
-    scale = np.where(through, inv, cap).astype(dtype, copy=False)
-    y = v * scale
+    eps = _EPSILON if epsilon is None else float(epsilon)
+    x2, to_rows, restore = _as_rows(v, axes)
+    y2 = np.empty_like(x2)
+    inv = np.empty(x2.shape[0], dtype)
+    _core.unit_normalize_forward(x2, y2, inv, epsilon=eps)
+    y = restore(y2)
     rec = recording((x,))
     if rec is None:
         return Tensor(y)
 
     def backward(g):
-        g = np.asarray(g, dtype=dtype)
-        along = np.sum(g * y, axis=axes, keepdims=True)
-        return (scale * (g - np.where(through, y * along, 0)),)
+        dx2 = np.empty_like(x2)
+        _core.unit_normalize_backward(y2, inv, to_rows(_gradient(g, dtype)), dx2, epsilon=eps)
+        return (restore(dx2),)
 
     return record(y, (x,), rec, backward)

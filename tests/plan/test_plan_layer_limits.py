@@ -106,9 +106,9 @@ def _masked_bn():
 
 
 REFUSED = {
-    "unit-normalization": ([lambda: layers.Dense(4), lambda: layers.UnitNormalization(),
-                            lambda: layers.Dense(1)], (6,), "normal",
-                           "UnitNormalization 'unit_normalization"),
+    "unit-normalization-of-a-middle-axis": ([lambda: layers.UnitNormalization(axis=1),
+                                             lambda: layers.Flatten(), lambda: layers.Dense(1)],
+                                            (3, 6), "normal", "not the last sample axes"),
     "activity-regularization": ([lambda: layers.Dense(4), lambda: layers.ActivityRegularization(
         l1=0.01, l2=0.01), lambda: layers.Dense(1)], (6,), "normal",
         "adds a penalty of the batch's activations"),

@@ -1,5 +1,5 @@
 """The second milestone's layers on the fused plan against the GradientTape, bit for bit:
-BatchNormalization (batch and moving statistics), LayerNormalization, Embedding (masked
+BatchNormalization (batch and moving statistics), LayerNormalization, UnitNormalization, Embedding (masked
 pooling too), global poolings, Rescaling, Normalization, CategoryEncoding, the noise
 layers and Identity, in Sequential and Functional models, at 1 and 2 threads, the last
 batch partial; the DLwP IMDB model and the Embedding text classifier learn on the plan."""
@@ -57,6 +57,12 @@ CASES = {
                      lambda: layers.LayerNormalization(rms_scaling=True, epsilon=1e-5),
                      lambda: layers.Dense(3)],
         (6,), "normal", "huber", lambda: optimizers.Adam(0.01)),
+    "unit-normalization": (
+        lambda rng: [lambda: layers.Dense(8), lambda: layers.UnitNormalization(),
+                     lambda: layers.Dense(4, activation="relu"),
+                     lambda: layers.Reshape((2, 2)), lambda: layers.UnitNormalization(axis=[1, 2]),
+                     lambda: layers.Flatten(), lambda: layers.Dense(3)],
+        (6,), "normal", "mse", lambda: optimizers.Adam(0.01)),
     "layernorm-last-two-axes-no-center": (
         lambda rng: [lambda: layers.Dense(4), lambda: layers.LayerNormalization(axis=[-2, -1],
                                                                                 center=False),
@@ -176,7 +182,8 @@ def _big(kind):
     if kind == "bn":
         return [lambda: layers.Dense(512), lambda: layers.BatchNormalization(),
                 lambda: layers.Activation("relu"), lambda: layers.GaussianNoise(0.1),
-                lambda: layers.LayerNormalization(), lambda: layers.AlphaDropout(0.1),
+                lambda: layers.LayerNormalization(), lambda: layers.UnitNormalization(),
+                lambda: layers.AlphaDropout(0.1),
                 lambda: layers.Dense(10, activation="softmax")], (40,)
     if kind == "text":
         return [lambda: layers.Embedding(2000, 32, mask_zero=True),

@@ -4,6 +4,7 @@
 
 #include "nn/batchnorm.h"
 #include "nn/layernorm.h"
+#include "nn/unit_norm.h"
 
 namespace pydl::plan {
 
@@ -126,6 +127,39 @@ void LayerNormNode::backward(const StepContext& ctx, const float* const* inputs,
     nn::layernorm_backward<float>(inputs[0], gamma_, mean_.data(), rstd_.data(), dout,
                                   ctx.rows * rows_per_sample_, cols_, rms_, dinputs[0], dgamma,
                                   dbeta);
+}
+
+// -- UnitNormalization ---------------------------------------------------------------------
+std::string UnitNormNode::describe() const {
+    return "UnitNormalization(last " + std::to_string(axes_) + " axes)";
+}
+
+Shape UnitNormNode::output_shape(const std::vector<Shape>& inputs) {
+    if (inputs.size() != 1 || axes_ < 1 || axes_ > static_cast<std::ptrdiff_t>(inputs[0].size())) {
+        throw std::invalid_argument(describe() + " expects one input with at least " +
+                                    std::to_string(axes_) + " sample axes");
+    }
+    const Shape& s = inputs[0];
+    cols_ = 1;
+    for (std::size_t i = s.size() - axes_; i < s.size(); ++i) cols_ *= s[i];
+    rows_per_sample_ = cols_ ? size_of(s) / cols_ : 0;
+    return s;
+}
+
+void UnitNormNode::reserve(std::ptrdiff_t max_rows) {
+    inv_.resize(static_cast<std::size_t>(max_rows * rows_per_sample_));
+}
+
+void UnitNormNode::forward(const StepContext& ctx, const float* const* inputs, float* out) {
+    nn::unit_normalize_forward<float>(inputs[0], ctx.rows * rows_per_sample_, cols_, epsilon_,
+                                      out, inv_.data());
+}
+
+void UnitNormNode::backward(const StepContext& ctx, const float* const*, const float* out,
+                            float* dout, float* const* dinputs, float* const*) {
+    if (!dinputs[0]) return;
+    nn::unit_normalize_backward<float>(out, inv_.data(), dout, ctx.rows * rows_per_sample_, cols_,
+                                       epsilon_, dinputs[0]);
 }
 
 }  // namespace pydl::plan

@@ -1,5 +1,6 @@
-// BatchNormalization and LayerNormalization: the kernels of nn/batchnorm.h and
-// nn/layernorm.h called as the tape's ops call them (pydl/ops/normalization.py).
+// BatchNormalization, LayerNormalization and UnitNormalization: the kernels of
+// nn/batchnorm.h, nn/layernorm.h and nn/unit_norm.h called as the tape's ops call
+// them (pydl/ops/normalization.py).
 #pragma once
 
 #include <vector>
@@ -58,6 +59,25 @@ private:
     bool rms_;
     std::ptrdiff_t rows_per_sample_ = 1, cols_ = 1;
     std::vector<float> mean_, rstd_;
+};
+
+// UnitNormalization over the last `axes` sample axes (nn/unit_norm.h).
+class UnitNormNode final : public Node {
+public:
+    UnitNormNode(std::ptrdiff_t axes, double epsilon) : axes_(axes), epsilon_(epsilon) {}
+
+    std::string describe() const override;
+    Shape output_shape(const std::vector<Shape>& inputs) override;
+    void reserve(std::ptrdiff_t max_rows) override;
+    void forward(const StepContext& ctx, const float* const* inputs, float* out) override;
+    void backward(const StepContext& ctx, const float* const* inputs, const float* out,
+                  float* dout, float* const* dinputs, float* const* dparams) override;
+
+private:
+    std::ptrdiff_t axes_;
+    double epsilon_;
+    std::ptrdiff_t rows_per_sample_ = 1, cols_ = 1;
+    std::vector<float> inv_;
 };
 
 }  // namespace pydl::plan
