@@ -19,6 +19,7 @@
 #include "bindings/update_rule.h"
 #include "nn/gather.h"
 #include "nn/loss.h"
+#include "nn/tokens.h"
 #include "plan/graph_plan.h"
 
 namespace pydl::bind {
@@ -213,6 +214,22 @@ public:
             throw py::value_error("indices: expected sample positions in [0, " + std::to_string(n) +
                                   "), received " + std::to_string(used[bad]) + " at position " +
                                   std::to_string(first + bad));
+        }
+        // Token inputs: the rows this call reads, before any step (a node indexes with them).
+        for (size_t v = 0; v < I; ++v) {
+            const std::int64_t limit = p.input_token_limit(v);
+            if (limit <= 0) continue;
+            const ptrdiff_t width = p.value_width(static_cast<int>(v));
+            for (ptrdiff_t i = 0; i < rows; ++i) {
+                const float* row = a.inputs[v] + used[i] * width;
+                const ptrdiff_t at = nn::find_bad_token_value(row, width, limit);
+                if (at >= 0) {
+                    throw py::value_error("inputs[" + std::to_string(v) + "]: expected tokens in [0, " +
+                                          std::to_string(limit) + "), received " + num(row[at]) +
+                                          " for sample " + std::to_string(used[i]) + " at " +
+                                          std::to_string(at));
+                }
+            }
         }
         a.targets.assign(H, nullptr);
         a.labels_i64.assign(H, nullptr);

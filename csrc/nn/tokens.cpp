@@ -25,7 +25,9 @@ void tokens_from_values(const float* v, ptrdiff_t n, std::int64_t* tokens) {
 
 void token_mask(const float* v, ptrdiff_t n, std::uint8_t* mask) {
     parallel_for(n, 16384, [&](ptrdiff_t b, ptrdiff_t e) {
-        for (ptrdiff_t i = b; i < e; ++i) mask[i] = static_cast<std::int64_t>(v[i]) != 0;
+        // int64(v) != 0 without converting (NaN and values outside int64 included: NumPy's
+        // cast gives them INT64_MIN, not 0).
+        for (ptrdiff_t i = b; i < e; ++i) mask[i] = !(v[i] > -1.0f && v[i] < 1.0f);
     });
 }
 

@@ -30,7 +30,8 @@ std::ptrdiff_t find_bad_token_value(const float* v, std::ptrdiff_t n, std::int64
 
 void tokens_from_values(const float* v, std::ptrdiff_t n, std::int64_t* tokens);
 
-// mask[i] = int64(v[i]) != 0: Embedding(mask_zero=True)'s mask of padding steps.
+// mask[i] = int64(v[i]) != 0 (computed as v not in (-1, 1): defined for any float):
+// Embedding(mask_zero=True)'s mask of padding steps.
 void token_mask(const float* v, std::ptrdiff_t n, std::uint8_t* mask);
 
 template <class T>

@@ -63,6 +63,7 @@ void GraphPlan::build_values() {
     }
     // Shapes, parameters and who reads what, in execution order.
     std::vector<bool> has_trainable(nodes_.size(), false);
+    token_limit_.assign(n_in, 0);
     for (std::size_t k = 0; k < nodes_.size(); ++k) {
         NodeSpec& spec = nodes_[k];
         if (!spec.node) throw std::invalid_argument("node " + std::to_string(k) + " is missing");
@@ -100,6 +101,18 @@ void GraphPlan::build_values() {
             has_trainable[k] = true;
         }
         if (spec.node->draws_per_row() > 0) drawing_.push_back(k);
+        for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
+            const std::int64_t count = spec.node->token_count(i);
+            if (count <= 0) continue;
+            const int v = spec.inputs[i];
+            if (static_cast<std::size_t>(v) >= n_in) {
+                throw std::invalid_argument("node " + std::to_string(k) + " (" +
+                                            spec.node->describe() + ") reads tokens from value " +
+                                            std::to_string(v) + ", which is not a model input");
+            }
+            std::int64_t& limit = token_limit_[v];
+            limit = limit == 0 ? count : std::min(limit, count);
+        }
     }
     // needs_grad: forward; reaches_loss: backward from the heads.
     for (std::size_t k = 0; k < nodes_.size(); ++k) {

@@ -129,6 +129,9 @@ public:
     bool head_fused(std::size_t h) const { return head_state_[h].fuser != nullptr; }
     // Indices of the nodes that take random draws, in node order.
     const std::vector<std::size_t>& drawing_nodes() const { return drawing_; }
+    // Per model input: the tokens its values must truncate to lie below (the smallest
+    // Node::token_count of the nodes reading it), or 0 when no node reads tokens.
+    std::int64_t input_token_limit(std::size_t v) const { return token_limit_[v]; }
     std::ptrdiff_t node_draws_per_row(std::size_t k) const { return nodes_[k].node->draws_per_row(); }
     std::ptrdiff_t gradient_size() const { return static_cast<std::ptrdiff_t>(grads_.size()); }
     float* gradients() { return grads_.data(); }
@@ -187,6 +190,7 @@ private:
     std::vector<NodeState> node_state_;
     std::vector<HeadState> head_state_;
     std::vector<std::size_t> drawing_;
+    std::vector<std::int64_t> token_limit_;  // per model input
     std::vector<int> penalty_first_;  // tensors penalized with no data contribution
 
     // Per head: gathered targets / labels / sample weights of the step.

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,11 @@ public:
     // A node whose output is its single input reinterpreted (Flatten, Reshape,
     // Identity): the plan may let both share memory.
     virtual bool is_view() const { return false; }
+
+    // > 0 when input i holds tokens (float values truncated to int64) that must lie
+    // in [0, token_count(i)): such an input must be a model input, and Plan.run checks
+    // the rows a call reads before any step (the node indexes with them).
+    virtual std::int64_t token_count(std::size_t input) const { return 0; }
 
 protected:
     const float* draws_ = nullptr;

@@ -58,6 +58,32 @@ def test_a_token_out_of_range_raises_the_tapes_error_before_any_plan_step(kind, 
 
 
 @pytest.mark.parametrize("kind", ["embedding", "category_encoding"])
+def test_streamed_batches_are_checked_before_the_plan_reads_them(kind, rng):
+    """A generator's batch with a bad token is not handed to the plan's runner (rebind
+    checks it too): the tape reads it and raises, after the earlier batches trained
+    exactly as on the tape."""
+    x = rng.integers(0, 20, (32, 6)).astype(np.float32)
+    x[27, 1] = 25.0  # in the fourth batch of 8
+    y = rng.standard_normal((32, 1)).astype(np.float32)
+
+    def batches():
+        for start in range(0, 32, 8):
+            yield x[start:start + 8], y[start:start + 8]
+
+    runs = []
+    for use_plan in (True, False):
+        model = _token_model(kind)
+        model.compile(optimizer="sgd", loss="mse")
+        with (_NoContext() if use_plan else _plan.disabled()):
+            with pytest.raises(ValueError, match="25") as info:
+                model.fit(batches(), epochs=1, verbose=0)
+        runs.append((model, str(info.value)))
+    assert runs[0][1] == runs[1][1]
+    for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["embedding", "category_encoding"])
 def test_token_values_truncate_as_the_tape_does(kind, rng):
     """-0.9 and 19.9 truncate to 0 and 19 (NumPy's astype): in range on both paths."""
     x = rng.integers(0, 20, (40, 6)).astype(np.float32)
@@ -277,3 +303,44 @@ def test_plan_checks_node_shapes():
                         [_core.plan.LossHead(3, "mse")],
                         [_core.plan.TrainableTensor(w, (None, None, None))], [],
                         _core.UpdateRule("sgd"), 4)
+
+
+@pytest.mark.parametrize("bad", [5.0, -1.0, np.nan, np.inf])
+def test_plan_run_checks_token_rows_before_any_step(bad):
+    """The core's own net under the Python checks: Plan.run refuses a row it would read
+    whose token is out of range, naming the sample, before it runs a step."""
+    table = np.arange(15, dtype=np.float32).reshape(5, 3)
+    w = np.ones((12, 1), np.float32)
+    calls = [_core.plan.Call(_core.plan.Embedding(table), [0], [-1]),
+             _core.plan.Call(_core.plan.Reshape([12]), [1], []),
+             _core.plan.Call(_core.plan.Dense(w), [2], [0])]
+    core = _core.plan.Plan([[4]], calls, [_core.plan.LossHead(3, "mse")],
+                           [_core.plan.TrainableTensor(w, (None, None, None))], [],
+                           _core.UpdateRule("sgd"), 4)
+    x = np.array([[0, 1, 2, 3], [4, 4, 0, 1], [1, 2, bad, 0]], np.float32)
+    y = np.zeros((3, 1), np.float32)
+    losses = np.empty((1, 2), np.float32)
+
+    def run(indices):
+        core.run([x], [y], [None], np.array(indices, np.int64), 0, 4, 1, np.full(1, 0.1), 0,
+                 losses, [None], [])
+
+    before = w.copy()
+    with pytest.raises(ValueError, match=r"inputs\[0\]: expected tokens in \[0, 5\), received .* for "
+                                         r"sample 2 at 2"):
+        run([0, 2, 1])
+    np.testing.assert_array_equal(w, before)  # no step ran
+    run([0, 1])  # the bad sample is not read: the call runs
+    assert not np.array_equal(w, before)
+
+
+def test_a_token_node_must_read_a_model_input():
+    table = np.ones((5, 3), np.float32)
+    w = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="reads tokens from value 1, which is not a model input"):
+        _core.plan.Plan([[4]], [_core.plan.Call(_core.plan.Dense(w), [0], [0]),
+                                _core.plan.Call(_core.plan.Embedding(table), [1], [-1])],
+                        [_core.plan.LossHead(2, "mse")],
+                        [_core.plan.TrainableTensor(w, (None, None, None))], [],
+                        _core.UpdateRule("sgd"), 4)
+

@@ -44,7 +44,9 @@ def _accumulate(tracker, values: np.ndarray, rows: np.ndarray) -> None:
 
 
 def data_fits(description, data) -> bool:
-    """Whether fit's converted data is what the plan reads (else the tape takes it)."""
+    """Whether fit's converted data is what the plan reads (else the tape takes it),
+    the layers' checks of their model inputs included (tokens in range: a bad one
+    leaves the data to the tape, whose op raises at the step that reads it)."""
     for x in data.x_by_input:
         if x.dtype != np.float32 or not x.flags.c_contiguous:
             return False
@@ -60,7 +62,7 @@ def data_fits(description, data) -> bool:
         sw = data.sw_by_output[i]
         if sw is not None and (sw.dtype != np.float32 or not sw.flags.c_contiguous):
             return False
-    return True
+    return all(check(data.x_by_input[position]) for position, check in description.input_checks)
 
 
 
