@@ -253,8 +253,19 @@ def _residual_norms():
     return pydl.Model(x, layers.Dense(1, activation="sigmoid")(layers.Identity()(h)))
 
 
+def _shared_embedding():
+    """Two token inputs through one Embedding (two gradients into one table) and one
+    BatchNormalization called twice (its moving statistics updated twice a step)."""
+    a, b = pydl.Input((7,), name="a"), pydl.Input((7,), name="b")
+    embed = layers.Embedding(30, 4, mask_zero=True)
+    pool = layers.GlobalAveragePooling1D()
+    bn = layers.BatchNormalization()
+    h = layers.Concatenate()([bn(pool(embed(a))), bn(pool(embed(b)))])
+    return pydl.Model([a, b], layers.Dense(1, activation="sigmoid")(h))
+
+
 FUNCTIONAL = {"text-and-features": _text_and_features, "bn-training-false": _bn_training_false,
-              "residual-norms": _residual_norms}
+              "residual-norms": _residual_norms, "shared-embedding": _shared_embedding}
 
 
 def _functional_data(name):
@@ -263,6 +274,8 @@ def _functional_data(name):
     if name == "text-and-features":
         return [_tokens(rng, N, 7, 30, pad_from=2),
                 rng.standard_normal((N, 5)).astype(np.float32)], y
+    if name == "shared-embedding":
+        return [_tokens(rng, N, 7, 30, pad_from=2), _tokens(rng, N, 7, 30, pad_from=5)], y
     return rng.standard_normal((N, 6 if name == "bn-training-false" else 8)).astype(np.float32), y
 
 
