@@ -224,8 +224,9 @@ public:
                 const float* row = a.inputs[v] + used[i] * width;
                 const ptrdiff_t at = nn::find_bad_token_value(row, width, limit);
                 if (at >= 0) {
-                    throw py::value_error("inputs[" + std::to_string(v) + "]: expected tokens in [0, " +
-                                          std::to_string(limit) + "), received " + num(row[at]) +
+                    throw py::value_error("inputs[" + std::to_string(v) +
+                                          "]: expected tokens in [0, " + std::to_string(limit) +
+                                          "), received " + num(row[at]) +
                                           " for sample " + std::to_string(used[i]) + " at " +
                                           std::to_string(at));
                 }

@@ -181,7 +181,9 @@ void bind_layer_nodes(py::module_& pm) {
                  require_ndim(mean, "moving_mean", 1);
                  const py::ssize_t c = mean.shape(0);
                  float* variance = optional_vector(mv, "moving_variance", c);
-                 if (!variance) throw py::type_error("moving_variance: expected an array, received None");
+                 if (!variance) {
+                     throw py::type_error("moving_variance: expected an array, received None");
+                 }
                  if (axis < 0) {
                      throw py::value_error("axis: expected a sample axis >= 0, received " +
                                            std::to_string(axis));

@@ -35,7 +35,9 @@ T cap_of(double epsilon) {
     return static_cast<T>(1.0 / epsilon);
 }
 
-ptrdiff_t grain_rows(ptrdiff_t cols) { return std::max<ptrdiff_t>(1, 8192 / std::max<ptrdiff_t>(cols, 1)); }
+ptrdiff_t grain_rows(ptrdiff_t cols) {
+    return std::max<ptrdiff_t>(1, 8192 / std::max<ptrdiff_t>(cols, 1));
+}
 
 }  // namespace
 

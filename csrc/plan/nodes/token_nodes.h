@@ -25,7 +25,9 @@ public:
     void forward(const StepContext& ctx, const float* const* inputs, float* out) override;
     void backward(const StepContext& ctx, const float* const* inputs, const float* out,
                   float* dout, float* const* dinputs, float* const* dparams) override;
-    std::int64_t token_count(std::size_t input) const override { return input == 0 ? input_dim_ : 0; }
+    std::int64_t token_count(std::size_t input) const override {
+        return input == 0 ? input_dim_ : 0;
+    }
 
 private:
     float* table_;
@@ -48,7 +50,9 @@ public:
     void forward(const StepContext& ctx, const float* const* inputs, float* out) override;
     void backward(const StepContext& ctx, const float* const* inputs, const float* out,
                   float* dout, float* const* dinputs, float* const* dparams) override;
-    std::int64_t token_count(std::size_t input) const override { return input == 0 ? num_tokens_ : 0; }
+    std::int64_t token_count(std::size_t input) const override {
+        return input == 0 ? num_tokens_ : 0;
+    }
 
 private:
     std::int64_t num_tokens_;
