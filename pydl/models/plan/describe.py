@@ -227,7 +227,8 @@ def _walk(model, values_in: list, description: Description, sources: list, masks
                 raise Unsupported(f"{type(layer).__name__} ({layer.name!r}) has a call of its own")
             _check_weights(layer)
             shapes = [description.shapes[v] for v in inputs]
-            mask = previous if previous is not None and layer_module._call_accepts_mask(type(layer)) else None
+            takes_mask = previous is not None and layer_module._call_accepts_mask(type(layer))
+            mask = previous if takes_mask else None
             native = layer._plan_node(CallContext(layer, shapes, node.kwargs, inputs, n_in, mask))
             if mask is not None and not native.mask_input:
                 raise Unsupported(f"a mask reaches {type(layer).__name__} ({layer.name!r}), "
