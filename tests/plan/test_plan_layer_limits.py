@@ -138,7 +138,8 @@ REFUSED = {
     "activity-regularization": ([lambda: layers.Dense(4), lambda: layers.ActivityRegularization(
         l1=0.01, l2=0.01), lambda: layers.Dense(1)], (6,), "normal",
         "adds a penalty of the batch's activations"),
-    "embedding-of-computed-values": ([lambda: layers.Rescaling(1.0), lambda: layers.Embedding(20, 4),
+    "embedding-of-computed-values": ([lambda: layers.Rescaling(1.0),
+                                      lambda: layers.Embedding(20, 4),
                                       lambda: layers.Flatten(), lambda: layers.Dense(1)],
                                      (6,), "tokens", "reads values computed by a layer"),
     "batchnorm-with-a-mask": _masked_bn() + ("receives a mask",),
@@ -152,7 +153,8 @@ REFUSED = {
     "batchnorm-constraint": ([lambda: layers.Dense(4), lambda: layers.BatchNormalization(
         gamma_constraint=lambda w: w), lambda: layers.Dense(1)], (6,), "normal",
         "has a constraint"),
-    "layernorm-of-a-middle-axis": ([lambda: layers.LayerNormalization(axis=1), lambda: layers.Flatten(),
+    "layernorm-of-a-middle-axis": ([lambda: layers.LayerNormalization(axis=1),
+                                    lambda: layers.Flatten(),
                                     lambda: layers.Dense(1)], (3, 6), "normal",
                                    "not the last sample axes"),
     "normalization-split-axes": ([lambda: layers.Normalization(axis=(1, 3), mean=0.5, variance=2.0),
@@ -326,8 +328,8 @@ def test_plan_run_checks_token_rows_before_any_step(bad):
                  losses, [None], [])
 
     before = w.copy()
-    with pytest.raises(ValueError, match=r"inputs\[0\]: expected tokens in \[0, 5\), received .* for "
-                                         r"sample 2 at 2"):
+    with pytest.raises(ValueError, match=r"inputs\[0\]: expected tokens in \[0, 5\), "
+                                         r"received .* for sample 2 at 2"):
         run([0, 2, 1])
     np.testing.assert_array_equal(w, before)  # no step ran
     run([0, 1])  # the bad sample is not read: the call runs

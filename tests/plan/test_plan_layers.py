@@ -1,6 +1,6 @@
 """The second milestone's layers on the fused plan against the GradientTape, bit for bit:
-BatchNormalization (batch and moving statistics), LayerNormalization, UnitNormalization, Embedding (masked
-pooling too), global poolings, Rescaling, Normalization, CategoryEncoding, the noise
+BatchNormalization (batch and moving statistics), LayerNormalization, UnitNormalization,
+Embedding (masked pooling too), global poolings, Rescaling, Normalization, CategoryEncoding, the noise
 layers and Identity, in Sequential and Functional models, at 1 and 2 threads, the last
 batch partial; the DLwP IMDB model and the Embedding text classifier learn on the plan."""
 
@@ -44,7 +44,8 @@ CASES = {
                      lambda: layers.Dense(3, activation="softmax")],
         (6,), "normal", "categorical_crossentropy", lambda: optimizers.Adam(0.01)),
     "bn-axis-1-of-rank-3-no-scale": (
-        lambda rng: [lambda: layers.Dense(4), lambda: layers.BatchNormalization(axis=1, scale=False),
+        lambda rng: [lambda: layers.Dense(4),
+                     lambda: layers.BatchNormalization(axis=1, scale=False),
                      lambda: layers.Flatten(), lambda: layers.Dense(3)],
         (5, 6), "normal", "mse", lambda: optimizers.RMSprop(0.01)),
     "bn-frozen-inference": (
@@ -78,7 +79,8 @@ CASES = {
         (6,), "normal", "mae", lambda: optimizers.SGD(0.05)),
     "rescaling-normalization-identity": (
         lambda rng: [lambda: layers.Rescaling(0.5, offset=-0.25),
-                     lambda: layers.Normalization(mean=np.arange(6.0), variance=[0, 1, 2, 3, 4, 1e-20]),
+                     lambda: layers.Normalization(mean=np.arange(6.0),
+                                                  variance=[0, 1, 2, 3, 4, 1e-20]),
                      lambda: layers.Identity(), lambda: layers.Dense(3)],
         (6,), "normal", "mse", lambda: optimizers.Adam(0.01)),
     "adapted-normalization-inverted-rescaling-mid-model": (
@@ -108,7 +110,8 @@ CASES = {
                      lambda: layers.Dense(3)],
         (7,), "tokens", "mse", lambda: optimizers.Adagrad(0.1)),
     "category-encoding-multi-hot": (
-        lambda rng: [lambda: layers.CategoryEncoding(30), lambda: layers.Dense(8, activation="relu"),
+        lambda rng: [lambda: layers.CategoryEncoding(30),
+                     lambda: layers.Dense(8, activation="relu"),
                      lambda: layers.Dense(1, activation="sigmoid")],
         (7,), "tokens", "binary_crossentropy", lambda: optimizers.RMSprop(0.01)),
     "category-encoding-count-one-hot": (
@@ -164,7 +167,8 @@ def test_sequential_plan_matches_tape_bitwise(case):
     _compare(case)
 
 
-@pytest.mark.parametrize("case", ["dense-bn-relu", "noise-layers", "embedding-mask-zero-dense-average",
+@pytest.mark.parametrize("case", ["dense-bn-relu", "noise-layers",
+                                  "embedding-mask-zero-dense-average",
                                   "category-encoding-multi-hot"])
 def test_sequential_plan_matches_tape_at_2_threads(case):
     _compare(case, threads=2)
