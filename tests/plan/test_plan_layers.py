@@ -1,8 +1,9 @@
 """The second milestone's layers on the fused plan against the GradientTape, bit for bit:
 BatchNormalization (batch and moving statistics), LayerNormalization, UnitNormalization,
-Embedding (masked pooling too), global poolings, Rescaling, Normalization, CategoryEncoding, the noise
-layers and Identity, in Sequential and Functional models, at 1 and 2 threads, the last
-batch partial; the DLwP IMDB model and the Embedding text classifier learn on the plan."""
+Embedding (masked pooling too), global poolings, Rescaling, Normalization,
+CategoryEncoding, the noise layers and Identity, in Sequential and Functional models, at
+1 and 2 threads, the last batch partial; the DLwP IMDB model and the Embedding text
+classifier learn on the plan."""
 
 from __future__ import annotations
 
