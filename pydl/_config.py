@@ -5,7 +5,8 @@ Environment variables (read once, at import):
 - ``PYDL_ISA=generic|avx2|avx512`` caps the SIMD path; it never raises it above
   what the CPU supports.
 - ``PYDL_NUM_THREADS`` (else ``OMP_NUM_THREADS``) sets the default thread count
-  of the C++ core; otherwise all cores are used.
+  of the C++ core; otherwise all cores are used -- divided among the processes an
+  MPI launcher (mpiexec, srun) started on this node (pydl/distribution/launcher.py).
 
 Run-time settings (``pydl.backend``): ``floatx()`` / ``set_floatx`` (the default
 float dtype of layers, variables, initializers and new arrays), ``epsilon()``
@@ -54,11 +55,26 @@ def _threads_from_env() -> int | None:
     return None
 
 
+# Whether the thread count was chosen (environment or set_num_threads): then
+# pydl.distribution leaves it alone instead of dividing the cores among processes.
+_THREADS_CHOSEN = {"value": False}
+
+
 def _init() -> None:
+    from .distribution import launcher
+
     _core.select_isa(_isa_cap_from_env())
     n = _threads_from_env()
+    _THREADS_CHOSEN["value"] = n is not None
+    if n is None:
+        n = launcher.threads_from_launcher()
     if n is not None:
         _core.set_num_threads(n)
+
+
+def threads_chosen() -> bool:
+    """Whether PYDL_NUM_THREADS / OMP_NUM_THREADS or set_num_threads set the threads."""
+    return _THREADS_CHOSEN["value"]
 
 
 _FLOATX = {"value": "float32"}
@@ -105,6 +121,7 @@ def set_num_threads(n: int) -> None:
     if n < 1:
         raise ValueError(f"n: expected an int >= 1, received {n}")
     _core.set_num_threads(n)
+    _THREADS_CHOSEN["value"] = True
 
 
 def get_num_threads() -> int:
@@ -118,9 +135,13 @@ def show_config(print_it: bool = True) -> dict:
     Returns:
         A dict with keys ``version``, ``compiler``, ``simd`` (the path chosen at
         run time), ``simd_detected`` (the best path the CPU supports),
-        ``simd_compiled``, ``openmp``, ``threads`` and ``max_threads``.
+        ``simd_compiled``, ``openmp``, ``threads``, ``max_threads``, ``cores`` (the
+        cores this process may use), ``processes`` (of the MPI world, or that the
+        launcher started) and ``processes_on_node`` (which share these cores: the
+        default ``threads`` is ``cores // processes_on_node``).
     """
     from . import __version__
+    from .distribution import world
 
     info = dict(_core.build_info())
     config = {
@@ -133,6 +154,7 @@ def show_config(print_it: bool = True) -> dict:
         "threads": _core.get_num_threads(),
         "max_threads": int(info["max_threads"]),
     }
+    config.update(world.describe())
     if print_it:
         width = max(len(k) for k in config)
         for key, value in config.items():

@@ -330,6 +330,19 @@ public:
                          p.gradients(), py::cast(this, py::return_value_policy::reference));
     }
 
+    void update(double learning_rate, long long iterations) {
+        if (iterations < 0) {
+            throw py::value_error("iterations: expected an int >= 0, received " + std::to_string(iterations));
+        }
+        plan::GraphPlan& p = *plan_;
+        std::unique_lock<std::mutex> lock(p.mutex(), std::try_to_lock);
+        if (!lock.owns_lock()) {
+            throw std::runtime_error("Plan.update: this plan is already running in another thread");
+        }
+        py::gil_scoped_release release;
+        p.apply_update(learning_rate, iterations + 1);
+    }
+
     const plan::GraphPlan& plan() const { return *plan_; }
 
 private:
@@ -459,6 +472,10 @@ each head's loss (float32); predictions[h], when not None, the outputs of head h
 for every step's rows. draws: per drawing node, (rows of all steps, draws per row)
 float32. gradient_hook(grads, rows), when given, is called after each backward
 with the contiguous float32 gradients (writable: the update reads them after).)doc")
+        .def("update", &PyPlan::update, py::arg("learning_rate"), py::arg("iterations"),
+             R"doc(Applies the optimizer update alone, with the gradients now in `gradients`,
+the learning rate and the step count iterations + 1 (as a step of `run` after its
+gradient hook): a data-parallel step in which this process has no rows.)doc")
         .def_property_readonly("max_batch", [](const PyPlan& p) { return p.plan().max_batch(); })
         .def_property_readonly("gradients", &PyPlan::gradients,
                                "The contiguous gradients of the last step (a view).")

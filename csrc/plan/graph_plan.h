@@ -118,6 +118,10 @@ public:
 
     // Runs `args.steps` training steps. Not reentrant (see mutex()).
     void run(const RunArgs& args);
+    // The update alone, from the gradients as they are in gradients(): a data-parallel
+    // step in which this process has no rows (the reduction wrote the other
+    // processes' gradients there). The same update run() applies after its hook.
+    void apply_update(double learning_rate, long long step) { update(learning_rate, step); }
 
     std::ptrdiff_t max_batch() const { return max_batch_; }
     std::size_t num_inputs() const { return inputs_.size(); }

@@ -8,11 +8,13 @@ import os
 
 import numpy as np
 
+from ..distribution.output import writes_here
 from .callback import Callback
 
 
 class CSVLogger(Callback):
-    """Writes one CSV row per epoch: the epoch (0-based) and the logs, keys sorted.
+    """Writes one CSV row per epoch: the epoch (0-based) and the logs, keys sorted
+    (under a DataParallel distribution, rank 0 writes).
 
     Args:
         filename: the CSV file.
@@ -31,6 +33,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not writes_here():
+            return
         mode = "w"
         if self.append:
             if os.path.exists(self.filename):
@@ -52,6 +56,8 @@ class CSVLogger(Callback):
         return value
 
     def on_epoch_end(self, epoch, logs=None):
+        if not writes_here():
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

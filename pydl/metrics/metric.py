@@ -16,6 +16,7 @@ from .. import initializers
 from ..variable import Variable
 
 _EPSILON = 1e-7  # Keras' backend.epsilon(), used for AUC's end thresholds
+_AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")  # Keras 3's
 
 
 def _as_array(x, dtype=None) -> np.ndarray:
@@ -79,6 +80,7 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         object.__setattr__(self, "_variables", [])
         object.__setattr__(self, "_metrics", [])
+        object.__setattr__(self, "_aggregations", {})  # id(variable) -> add_variable's
         self.name = name or _snake_case(type(self).__name__)
         self.dtype = dtype
 
@@ -106,10 +108,15 @@ class Metric:
             shape: its shape (a tuple; () for a scalar).
             initializer: a name ("zeros", ...), an Initializer or a callable.
             dtype: default the metric's dtype, "float32" when None.
-            aggregation: accepted for Keras compatibility ("sum", "mean", "none", ...).
+            aggregation: how a data-parallel world combines the processes' values
+                (pydl.distribution): "sum" (default), "mean", or "only_first_replica" /
+                "none" (rank 0's).
             name: the variable's name.
         """
         self._require_init()
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"add_variable: aggregation must be one of {_AGGREGATIONS}. "
+                             f"Received: aggregation={aggregation!r}")
         dtype = np.dtype(dtype or self.dtype or "float32")
         shape = () if shape is None else tuple(int(n) for n in shape)
         init = initializers.get("zeros" if initializer is None else initializer)
@@ -121,6 +128,7 @@ class Metric:
                             name=name or f"variable_{len(self._variables)}")
         variable.path = f"{self.name}/{variable.name}"
         self._variables.append(variable)
+        self.__dict__.setdefault("_aggregations", {})[id(variable)] = aggregation
         return variable
 
     def add_weight(self, shape=(), initializer=None, dtype=None, name=None):

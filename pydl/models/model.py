@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..distribution.output import chief_write
 from ..layers import node as node_module
 from ..layers.layer import Layer
 from ..saving import object_registration
@@ -160,8 +161,11 @@ class Model(Trainer, Layer):
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Writes architecture, weights and optimizer state to one file, atomically: Keras 3's
-        format for a ``.keras`` path (needs ``pydl[h5]``), pydl's own zip for any other."""
-        saving.save_model(self, filepath, overwrite=overwrite)
+        format for a ``.keras`` path (needs ``pydl[h5]``), pydl's own zip for any other.
+        Under a DataParallel distribution every process calls it: rank 0 writes, the
+        others wait for it."""
+        chief_write(lambda: saving.save_model(self, filepath, overwrite=overwrite),
+                    "model.save")
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
                **kwargs):
@@ -190,8 +194,10 @@ class Model(Trainer, Layer):
 
     def save_weights(self, filepath, overwrite=True):
         """Writes the weights atomically: Keras 3's HDF5 layout for a ``.h5`` path
-        (``.weights.h5`` by convention; needs ``pydl[h5]``), else an ``.npz`` file."""
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        (``.weights.h5`` by convention; needs ``pydl[h5]``), else an ``.npz`` file.
+        Under a DataParallel distribution: rank 0 writes, the others wait for it."""
+        chief_write(lambda: saving.save_weights(self, filepath, overwrite=overwrite),
+                    "model.save_weights")
 
     def load_weights(self, filepath, **kwargs):
         """Reads weights written by ``save_weights`` or Keras (``.h5``), or from a whole

@@ -32,6 +32,7 @@ from . import adapters, data
 from .compile_utils import LossTracker  # noqa: F401  (re-exported for plan accounting)
 from .compiled import CompiledState
 from .progbar import Progbar
+from .replicas import LOCAL, replicated
 from .steps import StepsMixin, pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 _DEFAULT_BATCH_SIZE = 32
@@ -123,6 +124,10 @@ class TapeRunner:
 class Trainer(CompiledState, StepsMixin, data.InputsMixin):
     """The training API of ``pydl.Model``."""
 
+    # What fit / evaluate ask about the processes they run on (replicas.py): one,
+    # unless a data-parallel distribution puts its own here for the call.
+    _replicas = LOCAL
+
     def _overridden_steps(self) -> set:
         """Names of the step methods this model's class overrides (steps.py)."""
         cls = type(self)
@@ -166,6 +171,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                              "compile(), or override train_step")
 
     # -- fit -----------------------------------------------------------------
+    @replicated
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -220,7 +226,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             if validation_split:
                 raise ValueError("validation_split: not supported when x is a generator, an "
                                  "iterator or a PyDataset; pass validation_data")
-            stream = adapters.stream_of(x, y, sample_weight)
+            stream = self._replicas.stream(adapters.stream_of(x, y, sample_weight))
             steps = steps_per_epoch or stream.num_batches
 
             def run_epoch(epoch, callback_list, batch_hooks, progbar, resume=None):
@@ -233,7 +239,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 train.require_finite()
             if val is None and validation_split:
                 train, val = train.split(validation_split)
-            n = train.num_samples
+            n = self._replicas.samples(train, val)
             if n == 0:
                 raise ValueError("x: expected at least one sample, received an empty array")
             steps = math.ceil(n / batch_size)
@@ -250,10 +256,11 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             def run_epoch(epoch, callback_list, batch_hooks, progbar, resume=None):
                 nonlocal runner
                 if runner is None:
-                    runner = self._training_runner(train, batch_size)
+                    runner = self._replicas.runner(self._training_runner, train, batch_size,
+                                                   steps)
                 if resume is not None:  # draw the interrupted epoch's shuffle again
                     generator.bit_generator.state = resume["generator_at_epoch_start"]
-                order = generator.permutation(n) if shuffle else None
+                order = self._replicas.order(generator, n, shuffle)
                 start = self._resume_position(resume)
                 return self._run_epoch(runner, order, batch_size, steps, callback_list,
                                        batch_hooks, progbar, start)
@@ -274,8 +281,9 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
             callback_list.on_epoch_begin(epoch)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
-            progbar = Progbar(steps, verbose=verbose) if verbose else None
+            progbar = self._replicas.progbar(steps, verbose)
             step, last_logs = run_epoch(epoch, callback_list, batch_hooks, progbar, resume)
+            self._replicas.end_epoch(self)
             resume = None
             logs = self._epoch_logs(last_logs)
             if val is not None and should_validate(epoch + 1):
@@ -403,12 +411,12 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return self._training_runner(batch, batch.num_samples)
 
     def _batch_logs(self, logs) -> dict:
-        return _pythonify(logs if logs is not None else self.get_metrics_result())
+        return _pythonify(self._replicas.step_logs(self, logs))
 
     def _epoch_logs(self, logs) -> dict:
         """Keras' _get_metrics_result_or_logs: the metrics' results, unless the step
         returned logs of other names."""
-        results = self.get_metrics_result()
+        results, logs = self._replicas.epoch_results(self, logs)
         if logs is None or set(_pythonify(logs)) == set(_pythonify(results)):
             return _pythonify(results)
         return _pythonify(logs)
@@ -459,6 +467,7 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return any(_overrides(cb, hook) for cb in callback_list.callbacks for hook in hooks)
 
     # -- evaluate --------------------------------------------------------------
+    @replicated
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics over ``(x, y)`` (arrays, or a generator / PyDataset of
@@ -468,13 +477,14 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         batch_size = data.check_positive_int("batch_size", batch_size, allow_none=True) \
             or _DEFAULT_BATCH_SIZE
         if adapters.is_stream(x):
-            source = adapters.stream_of(x, y, sample_weight)
+            source = self._replicas.stream(adapters.stream_of(x, y, sample_weight))
         else:
             source = self._prepare_data(x, y, sample_weight, None)
-            if source.num_samples == 0:
+            if self._replicas.samples(source) == 0:
                 raise ValueError("x: expected at least one sample, received an empty array")
         callback_list = self._callback_list(callbacks, verbose, 1,
-                                            self._source_steps(source, batch_size, steps),
+                                            self._replicas.evaluation_steps(
+                                                self, source, batch_size, steps),
                                             add_history=False)
         logs = self._run_evaluation(source, batch_size=batch_size, callback_list=callback_list,
                                     verbose=verbose, max_steps=steps)
@@ -501,8 +511,9 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
     def _evaluation_batches(self, source, batch_size: int, steps):
         """test_step's data, batch by batch, from a Dataset or a stream."""
         if isinstance(source, data.Dataset):
-            for step in range(steps):
-                yield source.batch(None, step * batch_size, batch_size)
+            for start, size in self._replicas.evaluation_batches(source, batch_size, steps):
+                # a process of a data-parallel world may have no rows in a step: None
+                yield source.batch(None, start, size) if size else None
             return
         batches = source.epoch(False)
         try:
@@ -522,10 +533,10 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return values[0] if len(values) == 1 else values
 
     def _run_evaluation(self, source, batch_size, callback_list, verbose=0, max_steps=None):
-        steps = self._source_steps(source, batch_size, max_steps)
+        steps = self._replicas.evaluation_steps(self, source, batch_size, max_steps)
         batch_hooks = self._callbacks_use(callback_list, "on_test_batch_begin",
                                           "on_test_batch_end")
-        progbar = Progbar(steps, verbose=verbose) if verbose else None
+        progbar = self._replicas.progbar(steps, verbose)
         self.reset_metrics()
         self._begin_evaluation()
         callback_list.on_test_begin()
@@ -533,7 +544,8 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         for step, batch in enumerate(self._evaluation_batches(source, batch_size, steps)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            if batch is not None:
+                logs = self.test_step(batch)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs=self._batch_logs(logs))
             if progbar is not None and progbar.due():
@@ -613,23 +625,30 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
         return tree.map_structure(np.asarray, outputs)
 
     # -- one batch -------------------------------------------------------------
+    @replicated
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One training step on this batch; running loss/metrics as Keras 3 (not reset)."""
         self._require_trainable_setup("train_on_batch")
         batch = self._prepare_data(x, y, sample_weight, class_weight)
+        n = self._replicas.samples(batch)
         self._begin_training()
-        runner = self._training_runner(batch, batch.num_samples)
-        logs = runner.run(None, batch.num_samples, 0, 1)
+        runner = self._replicas.runner(self._training_runner, batch, n, 1)
+        logs = runner.run(self._replicas.order(None, n, False), n, 0, 1)
         return self._format_results(self._epoch_logs(logs), return_dict)
 
+    @replicated
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics of this batch (metrics reset first)."""
         self._require_compiled("test_on_batch")
         batch = self._prepare_data(x, y, sample_weight, None)
+        n = self._replicas.samples(batch)
         self.reset_metrics()
         self._begin_evaluation()
-        logs = self.test_step(batch.batch(None, 0, batch.num_samples))
+        logs = None
+        for start, size in self._replicas.evaluation_batches(batch, max(1, n), 1):
+            if size:
+                logs = self.test_step(batch.batch(None, start, size))
         return self._format_results(self._epoch_logs(logs), return_dict)
 
     def predict_on_batch(self, x):

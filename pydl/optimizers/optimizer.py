@@ -52,6 +52,13 @@ def _array_of(variable) -> np.ndarray:
     return array
 
 
+# Set by pydl.distribution while a DataParallel distribution spans several processes:
+# reducer(optimizer, pairs) -> pairs, the gradients summed over the processes (one
+# Allreduce) before the update, so that every update -- fit's tape steps and custom
+# GradientTape loops alike -- is data-parallel. None: one process.
+_gradient_reducer = [None]
+
+
 def _variable_name(variable) -> str:
     return getattr(variable, "name", None) or f"<array of shape {np.shape(variable)}>"
 
@@ -275,6 +282,8 @@ class Optimizer:
         pairs = list(grads_and_vars)
         if not pairs:
             return self.iterations
+        if _gradient_reducer[0] is not None:
+            pairs = _gradient_reducer[0](self, pairs)
         if not self.built:
             self.build([v for _, v in pairs])
         weights, grads, slots, decays, averages = [], [], [], [], []
