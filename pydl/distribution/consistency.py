@@ -88,12 +88,12 @@ def model_spec(model) -> dict:
     names = {layer.name: f"<layer {i}>" for i, layer in enumerate(layers)}
     described = []
     for layer in layers:
-        try:
-            config = _canonical(layer.get_config(), names)
-            text = json.dumps(config, sort_keys=True, default=str)
+        try:  # JSON's round trip: comparable values (tuples as lists, objects as text)
+            config = json.loads(json.dumps(_canonical(layer.get_config(), names),
+                                           sort_keys=True, default=str))
         except Exception:  # noqa: BLE001 -- a layer without a config: its class
-            text = ""
-        described.append(f"{type(layer).__name__}{text}")
+            config = {}
+        described.append((type(layer).__name__, config))
     compiled = getattr(model, "_compile_config", None) or {}
     return {
         "class": type(model).__name__,
@@ -153,11 +153,17 @@ def check_call(call: str, every: list, auto: bool) -> None:
 
 
 def _field_difference(a, b):
-    if isinstance(a, list) and isinstance(b, list):
+    """The first difference of two specs, as (rank 0's text, the other's text)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             return f"{len(a)} entries", f"{len(b)} entries"
         for i, (x, y) in enumerate(zip(a, b)):
             if x != y:
+                if isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], dict):
+                    if x[0] != y[0]:
+                        return f"[{i}] {x[0]}", f"[{i}] {y[0]}"
+                    mine, theirs = _field_difference(x[1], y[1])
+                    return f"[{i}] {x[0]} {mine}", f"[{i}] {y[0]} {theirs}"
                 return f"[{i}] {x}", f"[{i}] {y}"
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):

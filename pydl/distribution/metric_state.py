@@ -67,7 +67,7 @@ def _is_number(value) -> bool:
 def global_results(comm, model, logs):
     """(the metric results over every process, `logs` with its numbers made global)."""
     state = _state(model)
-    local = [np.asarray(read(), np.float64).reshape(-1) for read, _, _ in state]
+    local = [np.array(read(), np.float64).reshape(-1) for read, _, _ in state]  # copies
     backed = set(model.get_metrics_result()) if logs else set()
     custom = sorted(k for k, v in (logs or {}).items() if k not in backed and _is_number(v))
     custom_values = [np.asarray(logs[k], np.float64).reshape(-1) for k in custom]
