@@ -429,5 +429,17 @@ def threads(out: str) -> None:
                 "config": pydl.show_config(print_it=False)})
 
 
+def example(out: str) -> None:
+    """examples/distributed_digits.py, 15 epochs, quiet."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
+                        "distributed_digits.py")
+    spec = importlib.util.spec_from_file_location("distributed_digits", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(epochs=15, verbose=0)
+
+
 if __name__ == "__main__":
     globals()[sys.argv[1]](sys.argv[2])
