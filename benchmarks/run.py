@@ -10,8 +10,9 @@ Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalizatio
 LayerNormalization forward + backward), text (Embedding text classifier), bn
 (784-512-BN-256-BN-10 training against the network without BN), sklearn (one
 GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
-wrapper). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch eager and
-torch.compile when installed, a jitted JAX step when JAX is installed.
+wrapper), distributed (data-parallel fit: 1 process x 2 threads against 2 processes x 1
+thread, over MPI). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch
+eager and torch.compile when installed, a jitted JAX step when JAX is installed.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from benchmarks import machine, report  # noqa: E402
 from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
-from benchmarks.workloads import (batchnorm, dense, gemm, graph, memory,  # noqa: E402
-                                  normalization, predict, scaling, sklearn_search, text,
-                                  train)
+from benchmarks.workloads import (batchnorm, dense, distributed, gemm, graph,  # noqa: E402
+                                  memory, normalization, predict, scaling, sklearn_search,
+                                  text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
              "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
-             "sklearn": sklearn_search, "graph": graph, "bn": batchnorm}
+             "sklearn": sklearn_search, "graph": graph, "bn": batchnorm,
+             "distributed": distributed}
 
 
 def _thread_counts(text: str | None) -> list[int]:

@@ -137,8 +137,10 @@ def show_config(print_it: bool = True) -> dict:
         run time), ``simd_detected`` (the best path the CPU supports),
         ``simd_compiled``, ``openmp``, ``threads``, ``max_threads``, ``cores`` (the
         cores this process may use), ``processes`` (of the MPI world, or that the
-        launcher started) and ``processes_on_node`` (which share these cores: the
-        default ``threads`` is ``cores // processes_on_node``).
+        launcher started), ``processes_on_node`` (which share these cores: the
+        default ``threads`` is ``cores // processes_on_node``) and ``mpi`` (the MPI
+        library once ``pydl.distribution`` joined a world of several processes, else
+        None).
     """
     from . import __version__
     from .distribution import world

@@ -80,7 +80,6 @@ class DataParallel:
 
     def _run_call(self, model, method, args, kwargs):
         """Runs the Trainer call `method` as one call of every process (replicas.py)."""
-        from ..models import replicas as model_replicas
         from .replicas import Replicas
 
         bound = inspect.signature(method).bind(model, *args, **kwargs)
@@ -94,7 +93,7 @@ class DataParallel:
                 session.fail(error)
                 raise
             finally:
-                object.__setattr__(model, "_replicas", model_replicas.LOCAL)
+                model.__dict__.pop("_replicas", None)  # the class's: one process
 
     def __repr__(self) -> str:
         return (f"<DataParallel processes={self.num_model_replicas} "

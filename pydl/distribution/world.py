@@ -126,11 +126,12 @@ def _share_cores(MPI, comm) -> None:
         _core.set_num_threads(launcher.default_threads(sharing, cores))
     threads = _core.get_num_threads()
     if threads * sharing > cores:
+        fix = (f"set PYDL_NUM_THREADS={cores // sharing}" if cores >= sharing else
+               f"start at most {cores} processes per node")
         warnings.warn(
             f"pydl.distribution: {sharing} processes on this node x {threads} threads each = "
             f"{threads * sharing} threads on {cores} cores: they will slow each other down; "
-            f"set PYDL_NUM_THREADS={max(1, cores // sharing)} (or fewer processes per node)",
-            RuntimeWarning, stacklevel=3)
+            f"{fix}", RuntimeWarning, stacklevel=4)
 
 
 def _install_excepthook() -> None:

@@ -3,6 +3,7 @@ and the benchmark harness runs end to end."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -197,6 +198,8 @@ def test_harness_smoke_run_writes_every_output(tmp_path, capsys):
     assert "ESTIMATE" in raw["machine"]["peak"]["derivation"]
     workloads = {r["workload"] for r in raw["records"]}
     assert {"gemm", "dense", "train", "predict", "memory", "graph"} <= workloads
+    if importlib.util.find_spec("mpi4py") is not None:
+        assert "distributed" in workloads  # mpiexec -n 2 jobs of benchmarks/distributed_child
     numpy_records = [r for r in raw["records"] if r["competitor"] == "NumPy"]
     assert numpy_records and all(r.get("value") is not None for r in numpy_records)
     assert all(r["correct"] for r in raw["records"] if "correct" in r)
