@@ -25,6 +25,48 @@ from .common import publish
 WORKLOAD = "distributed"
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = 0.85  # 2 processes x 1 thread over 1 process x 2 threads, on the wide network
+# The N-node projection (docs/distributed.md): Ethernet links (bytes/s) and the latency
+# of one message of the ring (TCP through the kernel: tens of microseconds).
+LINKS = {"10 GbE": 10e9 / 8, "25 GbE": 25e9 / 8, "100 GbE": 100e9 / 8}
+LATENCY_S = 25e-6
+NODES = (2, 8, 64)
+
+
+def ring_allreduce_seconds(gradient_bytes: float, nodes: int, bandwidth: float,
+                           latency: float = LATENCY_S) -> float:
+    """A ring Allreduce over `nodes`: 2(N-1)/N x bytes / bandwidth + 2(N-1) x latency."""
+    steps = 2 * (nodes - 1)
+    return steps / nodes * gradient_bytes / bandwidth + steps * latency
+
+
+def efficiency(rate: float, local_batch: int, comm_seconds: float) -> float:
+    """Compute time over step time, the Allreduce not overlapped: (b / R) / (b / R + t)."""
+    compute = local_batch / rate
+    return compute / (compute + comm_seconds)
+
+
+def batch_for(rate: float, comm_seconds: float, target: float = 0.9) -> float:
+    """The local batch at which efficiency reaches `target`: b = target / (1 - target) x t x R."""
+    return target / (1 - target) * comm_seconds * rate
+
+
+def projection_table(cases: list) -> Table:
+    """cases: (network label, samples/s of one node, gradient bytes, local batch)."""
+    rows = []
+    for label, rate, size, local in cases:
+        for link, bandwidth in LINKS.items():
+            times = [ring_allreduce_seconds(size, n, bandwidth) for n in NODES]
+            rows.append([label, link] + [f"{1e3 * t:.2f} ms" for t in times] +
+                        [f"{100 * efficiency(rate, local, t):.0f}%" for t in times] +
+                        [f"{batch_for(rate, t):,.0f}" for t in times])
+    return Table("Projection to N nodes (ring Allreduce, no overlap)",
+                 ["network", "link"] + [f"allreduce N={n}" for n in NODES] +
+                 [f"efficiency N={n}" for n in NODES] +
+                 [f"batch/node for 90% N={n}" for n in NODES], rows,
+                 [f"A node computes at the 1 x 2 rate measured above. Allreduce: 2(N-1)/N x "
+                  f"gradient bytes / bandwidth + 2(N-1) x {1e6 * LATENCY_S:.0f} us. Efficiency "
+                  "at the benchmark's batch per node = compute / (compute + allreduce); the "
+                  "batch for 90% is 9 x allreduce time x samples/s."])
 
 
 def _job(spec: dict, processes: int, threads: int, timeout: float) -> dict:
@@ -77,7 +119,7 @@ def run_workload(run: Run) -> None:
         return
     rounds = 1 if run.settings.mode == "smoke" else max(2, run.settings.repeats // 2)
     configs = [(1, 2), (2, 1)]  # (processes, threads each)
-    rows, notes = [], []
+    rows, notes, projected = [], [], []
     for net in _nets(run):
         spec = _spec(run, net)
         jobs = {c: [] for c in configs}
@@ -103,6 +145,9 @@ def run_workload(run: Run) -> None:
             algbw = size / call / 1e9 if call else None
             busbw = algbw * 2 * (processes - 1) / processes if algbw else None
             base = rate if processes == 1 else base
+            if processes == 1:
+                projected.append((f"{net.name} b{net.batch}", rate, results[0]["gradient_bytes"],
+                                  net.batch))
             case = f"{net.name} b{net.batch} {processes}x{threads}"
             run.add(WORKLOAD, case, threads, f"pydl {processes} process(es)", value=rate,
                     unit="samples/s", samples=[e["samples_per_s"] for e in epochs],
@@ -124,3 +169,5 @@ def run_workload(run: Run) -> None:
                        ["network", "processes x threads", "samples/s", "vs 1 x 2",
                         "allreduce share", "allreduce call", "GB/s alg / bus", "gradients"],
                        rows, notes))
+    if projected:
+        publish(run, projection_table(projected))

@@ -145,3 +145,17 @@ def test_record_timings_writes_one_record_per_competitor():
     assert record["value"] == pytest.approx(record["median_s"] * 1e6)
     assert record["doubled"] == pytest.approx(2 * record["value"])
     assert record["unit"] == "us" and len(record["samples_s"]) == run.settings.repeats
+
+
+def test_distributed_projection_formulas():
+    from benchmarks.workloads import distributed
+
+    # 100 MB over 25 GbE on 8 nodes: 2 * 7 / 8 * 1e8 / 3.125e9 s + 14 * 25 us
+    t = distributed.ring_allreduce_seconds(1e8, 8, 25e9 / 8)
+    assert abs(t - (1.75 * 0.032 + 14 * 25e-6)) < 1e-12
+    rate = 1000.0  # samples/s of one node
+    b = distributed.batch_for(rate, t)
+    assert abs(distributed.efficiency(rate, b, t) - 0.9) < 1e-12
+    table = distributed.projection_table([("net", rate, 1e8, 256)])
+    assert len(table.rows) == len(distributed.LINKS)
+    assert table.rows[1][:2] == ["net", "25 GbE"] and table.rows[1][3] == f"{1e3 * t:.2f} ms"
