@@ -16,7 +16,7 @@ from pydl import distribution as dist
 from pydl.distribution import launcher
 from pydl.distribution.shards import Shards
 
-from conftest import results
+from launch_ranks import results
 
 _LAUNCHER_VARS = ("PMI_", "MPI_LOCAL", "OMPI_", "SLURM_", "MV2_")
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import TIMEOUT, launch
+from launch_ranks import TIMEOUT, launch
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
                        "distributed_digits.py")

@@ -4,7 +4,7 @@ together, and data or models that differ between them, raise on every rank."""
 
 from __future__ import annotations
 
-from conftest import launch, results
+from launch_ranks import launch, results
 
 
 def test_a_rank_raising_during_training_aborts_every_rank(tmp_path):

@@ -8,7 +8,7 @@ import csv
 
 import numpy as np
 
-from conftest import results
+from launch_ranks import results
 
 
 def _close(a: dict, b: dict, rtol: float) -> None:

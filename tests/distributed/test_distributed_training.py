@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import results
+from launch_ranks import results
 
 CASES = [f"{path}_{n}" for path in ("plan", "tape") for n in (26, 25)]
 

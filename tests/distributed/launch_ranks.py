@@ -1,4 +1,5 @@
-"""Runs _ranks.py scenarios as `mpiexec -n 2` subprocesses, with a hard timeout."""
+"""Runs _ranks.py scenarios as `mpiexec -n 2` subprocesses, with a hard timeout (a helper
+module of the tests beside it, not a conftest: the suite imports `conftest` by name)."""
 
 from __future__ import annotations
 
