@@ -96,6 +96,12 @@ def _join() -> dict:
     if MPI is None and size > 1:
         MPI = _import_mpi(f"this process was started by an MPI launcher with {size} "
                           f"processes ({variable}={os.environ.get(variable)})")
+    if MPI is not None and size > 1 and MPI.COMM_WORLD.Get_size() == 1:
+        warnings.warn(
+            f"pydl.distribution: the launcher started {size} processes ({variable}), but MPI "
+            "sees a world of 1: each process trains alone. Under Slurm, let srun start MPI "
+            "(srun --mpi=pmi2 or --mpi=pmix); with mpiexec, use the one of the MPI library "
+            "mpi4py loads", RuntimeWarning, stacklevel=3)
     if MPI is not None and MPI.COMM_WORLD.Get_size() > 1:
         comm = MPI.COMM_WORLD.Dup()
         _world.update(comm=comm, rank=comm.Get_rank(), size=comm.Get_size(),

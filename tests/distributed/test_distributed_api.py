@@ -77,6 +77,23 @@ def test_missing_mpi4py_names_the_extra():
         assert "pip install 'pydl[mpi]'" in line
 
 
+def test_a_launcher_whose_processes_mpi_does_not_join_is_warned_about():
+    pytest.importorskip("mpi4py")
+    done = _python("""
+        import warnings
+        from pydl import distribution as dist
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dist.initialize()
+        print(dist.size(), "|".join(str(w.message) for w in caught))
+    """, env={"SLURM_STEP_NUM_TASKS": "3"})  # srun -n 3 without MPI support, say
+    assert done.returncode == 0, done.stderr
+    size, message = done.stdout.strip().split(" ", 1)
+    assert size == "1"
+    assert "started 3 processes (SLURM_STEP_NUM_TASKS), but MPI sees a world of 1" in message
+    assert "srun --mpi=pmi2" in message
+
+
 def test_collectives_threads_and_replica_checks_on_two_processes(tmp_path):
     values, _, _ = results("helpers", tmp_path)
     assert [v["rank"] for v in values] == [0, 1]
