@@ -18,7 +18,7 @@ import contextlib
 import inspect
 
 from . import world
-from .gradients import GradientReducer
+from .gradients import reducer_for
 from .output import muted_stdout
 
 _current = [None]
@@ -61,7 +61,7 @@ class DataParallel:
         self.auto_shard_dataset = auto_shard_dataset
         world.initialize()
         comm = world.comm()
-        self._reducer = GradientReducer(comm) if comm is not None else None
+        self._reducer = reducer_for(comm) if comm is not None else None
 
     @property
     def num_model_replicas(self) -> int:
@@ -94,6 +94,7 @@ class DataParallel:
                 raise
             finally:
                 model.__dict__.pop("_replicas", None)  # the class's: one process
+                session.close()
 
     def __repr__(self) -> str:
         return (f"<DataParallel processes={self.num_model_replicas} "

@@ -47,6 +47,7 @@ class Replicas:
         self.reducer = distribution._reducer
         self.synced = False
         self.shards = None
+        self._runner = None
         self._positions = None
         self._own = 0  # samples of this process's own shard (auto_shard_dataset=False)
         self._counts: dict[int, list] = {}  # id(Dataset) -> samples held by each process
@@ -128,8 +129,15 @@ class Replicas:
         self.shards = shards
         self._positions = shards.positions() if self.auto else None
         self._own = data.num_samples
-        return ShardedRunner(inner, shards, self.reducer, model,
-                             self._agree_stop if custom else None)
+        self._runner = ShardedRunner(inner, shards, self.reducer, model,
+                                     self._agree_stop if custom else None)
+        return self._runner
+
+    def close(self) -> None:
+        """The call is over (normally or not): what it held is released."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
 
     def _build_metrics(self, data) -> None:
         """The compiled metrics, built now on every process: a process that has no rows

@@ -32,6 +32,12 @@ class ShardedRunner:
         if self.planned:
             inner.hook = reducer.plan_hook
             reducer.global_sizes = shards.global_sizes
+            reducer.bind(inner.fused.core.gradients)
+
+    def close(self) -> None:
+        """After the call: the plan's persistent reduction is freed."""
+        if self.planned:
+            self.reducer.unbind()
 
     def steps_per_call(self, steps: int, batch: int, observed: bool) -> int:
         return self.inner.steps_per_call(steps, max(1, self.shards.max_local), observed)
@@ -70,9 +76,7 @@ class ShardedRunner:
         optimizer = self.model.optimizer
         if self.planned:
             fused = self.inner.fused
-            grads = fused.core.gradients
-            grads.fill(0)
-            self.reducer.allreduce(grads)
+            self.reducer.plan_empty_step()
             fused.core.update(float(fused.learning_rates(1)[0]), optimizer.iterations)
             optimizer.iterations += 1
             return
