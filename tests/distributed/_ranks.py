@@ -123,13 +123,14 @@ def custom_loop(out: str) -> None:
     update through optimizer.apply_gradients equals a 1-process step on the whole batch.
     And a model's own train_step in fit."""
     x, y = _data(32)
+    x[:, 0] *= 30  # large gradients: the clipping below is active
     r, size = dist.rank(), dist.size()
 
     def run(parallel: bool):
         pydl.utils.set_random_seed(5 + (dist.rank() if parallel else 0))  # ranks start apart
         model = pydl.Sequential([pydl.Input((6,)), pydl.layers.Dense(5, activation="tanh"),
                                  pydl.layers.Dense(3)])
-        optimizer = pydl.optimizers.Adam(0.01)
+        optimizer = pydl.optimizers.Adam(0.01, global_clipnorm=0.05)  # clips the reduced sum
         loss_fn = pydl.losses.SparseCategoricalCrossentropy(from_logits=True)
         digests = []
         dist.set_distribution(dist.DataParallel() if parallel else None)
@@ -192,6 +193,19 @@ def custom_loop(out: str) -> None:
         finally:
             dist.set_distribution(None)
         return model, history.history
+
+    def clipped(parallel: bool):  # on the plan: clipping after the reduction, too
+        dist.set_distribution(dist.DataParallel() if parallel else None)
+        try:
+            model = _classifier(optimizer=pydl.optimizers.SGD(0.5, clipnorm=0.02))
+            model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+            assert model._trained_on == "plan"
+        finally:
+            dist.set_distribution(None)
+        return model
+
+    for i, (a, b) in enumerate(zip(clipped(True).weights, clipped(False).weights)):
+        arrays[f"clipped_{i}"], arrays[f"clipped_ref_{i}"] = a.value, b.value
 
     cmodel, chist = custom(True, 30)
     cref, cref_hist = custom(False, 30)

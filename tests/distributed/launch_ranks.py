@@ -43,6 +43,8 @@ def results(scenario: str, out, processes: int = 2, env: dict | None = None):
     """Runs `scenario`; returns (values, arrays) per rank, failing on a non-zero exit."""
     done = launch(scenario, out, processes, env)
     assert done.returncode == 0, f"{scenario} failed:\n{done.stdout}\n{done.stderr}"
+    # every persistent Allreduce was freed before MPI_Finalize (MPICH complains otherwise)
+    assert "persistent request" not in done.stderr, done.stderr
     values, arrays = [], []
     for r in range(processes):
         with open(os.path.join(out, f"rank{r}.json")) as f:

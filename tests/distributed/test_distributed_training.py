@@ -79,13 +79,15 @@ def test_two_runs_are_bitwise_identical(equivalence, tmp_path):
         assert again[0][f"{case}_digests"] == first[0][f"{case}_digests"]
 
 
-def test_custom_gradient_tape_loop_and_train_step(tmp_path):
+def test_custom_gradient_tape_loop_train_step_and_clipping(tmp_path):
     values, arrays, _ = results("custom_loop", tmp_path)
     for r in range(2):
         # each rank's half of each batch, weights broadcast from rank 0 first: the
         # 1-process steps on whole batches (Adam: the reduced gradient is their mean)
         for g, w in zip(_weights(arrays[r], "loop"), _weights(arrays[r], "loop_ref")):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        for g, w in zip(_weights(arrays[r], "clipped"), _weights(arrays[r], "clipped_ref")):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
         for g, w in zip(_weights(arrays[r], "custom"), _weights(arrays[r], "custom_ref")):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
         history, ref = values[r]["history"], values[r]["ref_history"]
