@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import _random
+from ..distribution.output import chief_write, writes_here
 from .callback import Callback
 
 _FILE = "training_backup.pydl"
@@ -22,6 +23,11 @@ class BackupAndRestore(Callback):
     backup ends with the same weights, bit for bit, as a run that was never stopped
     (the same data, model and seeds; the epoch's shuffle is drawn again from the saved
     generator state, the steps already done are skipped).
+
+    Under a DataParallel distribution (pydl.distribution), rank 0 writes the backup and
+    every process reads it, so `backup_dir` must be on a filesystem they share; a backup
+    taken mid-epoch (an int `save_freq`) holds rank 0's running metrics only, so the
+    logs of a resumed epoch are off until it ends (the weights are exact).
 
     ```python
     model.fit(x, y, epochs=50, callbacks=[pydl.callbacks.BackupAndRestore("/tmp/backup")])
@@ -102,18 +108,22 @@ class BackupAndRestore(Callback):
     def _save(self, epoch: int, step: int, epoch_start_state) -> None:
         from ..models import backup
 
-        os.makedirs(self.backup_dir, exist_ok=True)
-        if self.double_checkpoint and os.path.exists(self._path):
-            os.replace(self._path, self._previous)
-        backup.write(self.model, self._path, {
+        training = {
             "epoch": int(epoch),
             "step": int(step),
             "generator_at_epoch_start": epoch_start_state,
             "generator_now": _random.generator().bit_generator.state,
-        })
+        }
+
+        def write():
+            os.makedirs(self.backup_dir, exist_ok=True)
+            if self.double_checkpoint and os.path.exists(self._path):
+                os.replace(self._path, self._previous)
+            backup.write(self.model, self._path, training)
+        chief_write(write, "BackupAndRestore")  # under DataParallel, rank 0 writes
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not writes_here():
             return
         for path in (self._path, self._previous):
             if os.path.exists(path):

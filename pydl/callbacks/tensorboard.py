@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from ..distribution.output import writes_here
 from .callback import Callback
 
 _EXTRA = "pip install 'pydl[tensorboard]'"
@@ -157,6 +158,8 @@ class TensorBoard(Callback):
         self._close_writers()
         self._train_dir = os.path.join(self.log_dir, "train")
         self._val_dir = os.path.join(self.log_dir, "validation")
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         if self.write_graph:
             self._write_model_graph()
         if self.embeddings_freq:
@@ -187,11 +190,15 @@ class TensorBoard(Callback):
 
     # -- hooks -------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         self._training = True
         self._global_train_batch = 0
         self._previous_epoch_iterations = 0
 
     def on_train_end(self, logs=None):
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         self._training = False
         self._close_writers()
 
@@ -201,6 +208,8 @@ class TensorBoard(Callback):
             self._batch_start_time = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
         step = self._global_train_batch
@@ -216,6 +225,8 @@ class TensorBoard(Callback):
             self._epoch_start_time = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         self._log_epoch_metrics(epoch, logs or {})
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             self._log_weights(epoch)
@@ -223,6 +234,8 @@ class TensorBoard(Callback):
             self._log_embeddings(epoch)
 
     def on_test_end(self, logs=None):
+        if not writes_here():  # under DataParallel, rank 0 writes the events
+            return
         optimizer = getattr(self.model, "optimizer", None)
         if logs and optimizer is not None and hasattr(optimizer, "iterations"):
             self._scalars("val", "evaluation_", logs, int(optimizer.iterations),

@@ -274,11 +274,19 @@ def output(out: str) -> None:
     csv = pydl.callbacks.CSVLogger(os.path.join(out, "log.csv"))
     checkpoint = pydl.callbacks.ModelCheckpoint(os.path.join(out, "ckpt_{epoch}.pydl"),
                                                 verbose=1)
+    callbacks = [csv, checkpoint, pydl.callbacks.BackupAndRestore(
+        os.path.join(out, "backup"), delete_checkpoint=False)]
+    try:
+        import tensorboardX  # noqa: F401
+
+        callbacks.append(pydl.callbacks.TensorBoard(os.path.join(out, "tb")))
+    except ImportError:
+        pass
     dist.set_distribution(dist.DataParallel())
     try:
         print(f"rank {dist.rank()} before fit", flush=True)
         model.fit(x, y, batch_size=8, epochs=2, verbose=2, validation_split=0.25,
-                  callbacks=[csv, checkpoint])
+                  callbacks=callbacks)
         model.save(os.path.join(out, "final.pydl"))
         loaded = pydl.models.load_model(os.path.join(out, "final.pydl"))  # every rank reads it
         same = all(np.array_equal(a.value, b.value) for a, b in zip(model.weights,
@@ -286,7 +294,7 @@ def output(out: str) -> None:
     finally:
         dist.set_distribution(None)
     _save(out, {"save_calls": calls, "csv_opened": csv.csv_file is not None,
-                "loaded_equal": bool(same)})
+                "loaded_equal": bool(same), "tensorboard": len(callbacks) == 4})
 
 
 def failure_after_start(out: str) -> None:

@@ -5,6 +5,7 @@ progress, CSV, checkpoints and model.save written by rank 0."""
 from __future__ import annotations
 
 import csv
+import os
 
 import numpy as np
 
@@ -47,3 +48,7 @@ def test_rank_zero_writes_progress_logs_and_checkpoints(tmp_path):
     with open(tmp_path / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [row["epoch"] for row in rows] == ["0", "1"]
+    assert os.listdir(tmp_path / "backup") == ["training_backup.pydl"]  # BackupAndRestore
+    if values[0]["tensorboard"]:  # one event file per folder: rank 0's
+        for folder in ("train", "validation"):
+            assert len(os.listdir(tmp_path / "tb" / folder)) == 1, folder
