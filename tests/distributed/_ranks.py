@@ -353,6 +353,12 @@ def mismatches(out: str) -> None:
     attempt("values", _classifier, x, y)
     attempt("model", lambda: lazy(7 if r == 0 else 8), *_data(24))
     x, y = _data(24)
+
+    def batches():
+        for k in range(3):
+            yield x[8 * k:8 * k + 8], y[8 * k:8 * k + 8]
+
+    attempt("stream", _classifier, batches(), None)
     attempt("fine_after", _classifier, x, y)
     _save(out, errors)
 

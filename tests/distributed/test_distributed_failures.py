@@ -35,4 +35,5 @@ def test_mismatched_data_and_models_are_named_at_fit_start(tmp_path):
     assert "data differs between rank 0 and rank 1" in errors["values"]
     assert "model differs between rank 0 and rank 1 (layers:" in errors["model"]
     assert "[0] Dense units=7 on rank 0, [0] Dense units=8 on rank 1" in errors["model"]
+    assert "under DataParallel, pass arrays; a generator" in errors["stream"]
     assert errors["fine_after"] == ""  # the processes are still in step after the errors
