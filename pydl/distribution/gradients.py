@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import time
+import weakref
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class GradientReducer:
         self.calls = 0
         self._buffers: dict = {}   # the tape's: (size, count, dtype) -> (buffer, request)
         self._bound = None         # the plan's gradients and their request, during a fit
-        self._checked: set = set()
+        self._checked = weakref.WeakSet()  # optimizers whose variables were compared
         atexit.register(self.release)  # before mpi4py finalizes MPI (registered earlier)
 
     def _persistent(self, buffer: np.ndarray):
@@ -107,7 +108,7 @@ class GradientReducer:
                   for _, v in pairs]
         if any(not isinstance(a, np.ndarray) for a in arrays):
             return pairs  # apply_gradients raises its own error on these
-        if id(optimizer) not in self._checked:
+        if optimizer not in self._checked:
             self._check_replicas(optimizer, arrays)
         dtype = arrays[0].dtype if arrays[0].dtype.kind == "f" else np.dtype(np.float32)
         sizes = [a.size for a in arrays]
@@ -144,7 +145,7 @@ class GradientReducer:
     def _check_replicas(self, optimizer, arrays: list) -> None:
         """On an optimizer's first reduced step: the variables must start equal on every
         process (else each would train its own model); every process raises alike."""
-        self._checked.add(id(optimizer))
+        self._checked.add(optimizer)
         bad = collectives.differing(self.comm, arrays)
         if bad:
             raise everywhere(RuntimeError(

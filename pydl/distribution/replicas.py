@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import traceback
+import weakref
 
 import numpy as np
 
@@ -50,17 +51,19 @@ class Replicas:
         self._runner = None
         self._positions = None
         self._own = 0  # samples of this process's own shard (auto_shard_dataset=False)
-        self._counts: dict[int, list] = {}  # id(Dataset) -> samples held by each process
+        # Dataset -> samples each process holds (weak: a Dataset freed during the call,
+        # and a new one at its address, are never confused)
+        self._counts = weakref.WeakKeyDictionary()
 
     # -- 1. the first sync ------------------------------------------------------------
     def samples(self, data, validation=None) -> int:
         """The global sample count of `data`; the first time, checks the call alike on
         every process (the first sync); for data seen before, no collective."""
-        counts = self._counts.get(id(data))
+        counts = self._counts.get(data)
         if counts is not None:
             return counts[0] if self.auto else sum(counts)
         if self.synced:  # other data later in the call (a callback's evaluate): its size
-            counts = self._counts[id(data)] = self.comm.allgather(data.num_samples)
+            counts = self._counts[data] = self.comm.allgather(data.num_samples)
             return counts[0] if self.auto else sum(counts)
         if validation is not None and not hasattr(validation, "x_leaves"):
             self.stream(validation)
@@ -71,10 +74,10 @@ class Replicas:
                 "model": consistency.model_spec(self.model)}
         every = self._first_sync(spec)
         consistency.check_call(self.call, every, self.auto)
-        self._counts[id(data)] = [s["data"]["samples"] for s in every]
+        self._counts[data] = [s["data"]["samples"] for s in every]
         if validation is not None:
-            self._counts[id(validation)] = [s["validation"]["samples"] for s in every]
-        counts = self._counts[id(data)]
+            self._counts[validation] = [s["validation"]["samples"] for s in every]
+        counts = self._counts[data]
         return counts[0] if self.auto else sum(counts)
 
     def stream(self, source):
@@ -109,7 +112,7 @@ class Replicas:
     # -- 2. the start ------------------------------------------------------------------
     def runner(self, make, data, batch_size: int, steps: int):
         model = self.model
-        shards = Shards(self._counts[id(data)], batch_size, steps, self.rank, self.auto)
+        shards = Shards(self._counts[data], batch_size, steps, self.rank, self.auto)
         custom = "train_step" in model._overridden_steps()
         if custom and shards.empty_steps_anywhere():
             raise everywhere(ValueError(
@@ -120,11 +123,11 @@ class Replicas:
         inner = make(data, max(1, shards.max_local))
         self._build_metrics(data)
         kinds = self.comm.allgather(inner.kind)
-        if any(k != kinds[0] for k in kinds):
-            raise everywhere(ValueError(
-                f"{self.call}: the steps run on the {kinds[0]} on rank 0 but on the "
-                f"{kinds[kinds.index(next(k for k in kinds if k != kinds[0]))]} elsewhere; "
-                "every process must pass data of the same dtypes"))
+        for r, kind in enumerate(kinds):
+            if kind != kinds[0]:
+                raise everywhere(ValueError(
+                    f"{self.call}: the steps run on the {kinds[0]} on rank 0 but on the {kind} "
+                    f"on rank {r}; every process must pass data of the same dtypes"))
         collectives.broadcast_weights(model, root=0)
         self.shards = shards
         self._positions = shards.positions() if self.auto else None
@@ -198,8 +201,7 @@ class Replicas:
 
     def evaluation_batches(self, data, batch_size: int, steps: int):
         self.samples(data)
-        return Shards(self._counts[id(data)], batch_size, steps, self.rank,
-                      self.auto).data_ranges()
+        return Shards(self._counts[data], batch_size, steps, self.rank, self.auto).data_ranges()
 
     def end_epoch(self, model) -> None:
         """The replica check: trainable weights must be bitwise equal everywhere (else
