@@ -23,7 +23,7 @@ _config._init()
 
 from ._config import get_num_threads, set_num_threads, show_config  # noqa: E402
 from . import backend, utils  # noqa: E402
-from . import callbacks, datasets, losses, metrics, optimizers  # noqa: E402
+from . import callbacks, datasets, distribution, losses, metrics, optimizers  # noqa: E402
 from . import activations, initializers, layers, ops, random, testing  # noqa: E402
 from .variable import Variable  # noqa: E402
 from .tape import GradientTape  # noqa: E402
