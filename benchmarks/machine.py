@@ -220,14 +220,24 @@ def summary_lines(machine: dict) -> list[str]:
     cfg = machine["pydl"]
     simd = cfg.get("simd", cfg.get("error", "?"))
     others = ", ".join(f"{k} {machine[k]}" for k in ("torch", "jax") if machine.get(k))
-    return [
+    threading = cfg.get("threading") or ("OpenMP" if cfg.get("openmp") else "?")
+    lines = [
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; pydl SIMD path: {simd} "
-        f"(compiled: {', '.join(cfg.get('simd_compiled', []))}; OpenMP: {cfg.get('openmp')})",
+        f"(compiled: {', '.join(cfg.get('simd_compiled', []))}; threads: {threading}"
+        + (f", {cfg['threads']} by default ({cfg.get('threads_source')}); usable CPUs: "
+           f"{cfg.get('usable_cpus')} ({cfg.get('usable_cpus_source')})" if "threads" in cfg
+           else "") + ")",
         f"- Software: Python {machine['python']}, pydl {cfg.get('version', '?')}, "
         f"NumPy {machine['numpy']} with {machine['blas']}" + (f", {others}" if others else ""),
         f"- {_peak_line(machine)}",
         f"- Date: {machine['date_utc']}; {machine['blas_threads']}",
-    ] + _load_line(machine)
+    ]
+    for name, build in machine.get("compared_builds", {}).items():
+        env = " ".join(f"{k}={v}" for k, v in build["env"].items())
+        config = build.get("config", {})
+        lines.append(f"- Compared build {name}: {build['python']}" + (f" with {env}" if env else "")
+                     + f" (threads: {config.get('threading') or ('OpenMP' if config.get('openmp') else '?')})")
+    return lines + _load_line(machine)
 
 
 def _peak_line(machine: dict) -> str:

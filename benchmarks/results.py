@@ -36,6 +36,7 @@ class Run:
     records: list[dict] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
+    others: list = field(default_factory=list)  # other pydl builds (other_builds.OtherBuild)
 
     def add(self, workload: str, case: str, threads: int, competitor: str, **fields) -> dict:
         record = {"workload": workload, "case": case, "threads": threads,

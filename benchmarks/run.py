@@ -6,13 +6,18 @@
     python benchmarks/run.py --quick         # the same
     python -m benchmarks --profile --quick   # where pydl's fit spends its time
 
+    python -m benchmarks --only contention   # quiet vs busy machine, in-process interplay
+    python -m benchmarks --only contention --compare "main=../main-venv/bin/python"
+
 Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
 LayerNormalization forward + backward), text (Embedding text classifier), bn
 (784-512-BN-256-BN-10 training against the network without BN), sklearn (one
 GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
 wrapper), distributed (data-parallel fit: 1 process x 2 threads against 2 processes x 1
-thread, over MPI). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch
-eager and torch.compile when installed, a jitted JAX step when JAX is installed.
+thread, over MPI), graph, contention (quiet vs 1 and 2 busy processes; pydl's matmuls next to
+NumPy's and torch's). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch
+eager and torch.compile when installed, a jitted JAX step when JAX is installed; --compare adds
+other pydl builds.
 """
 
 from __future__ import annotations
@@ -31,14 +36,15 @@ from benchmarks import machine, report  # noqa: E402
 from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
-from benchmarks.workloads import (batchnorm, dense, distributed, gemm, graph,  # noqa: E402
-                                  memory, normalization, predict, scaling, sklearn_search,
-                                  text, train)
+from benchmarks.other_builds import OtherBuild, parse_spec  # noqa: E402
+from benchmarks.workloads import (batchnorm, contention, dense, distributed, gemm,  # noqa: E402
+                                  graph, memory, normalization, predict, scaling,
+                                  sklearn_search, text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
              "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
              "sklearn": sklearn_search, "graph": graph, "bn": batchnorm,
-             "distributed": distributed}
+             "distributed": distributed, "contention": contention}
 
 
 def _thread_counts(text: str | None) -> list[int]:
@@ -78,7 +84,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                               help="include torch.compile in --quick (about 1-2 minutes of "
                                    "compiling per model and thread count on 2 cores)")
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
+    parser.add_argument("--compare", action="append", default=[], metavar="SPEC",
+                        help="another pydl build as a competitor 'pydl@LABEL' of the gemm, "
+                             "train and contention workloads: 'LABEL=PYTHON [VAR=VALUE ...]' "
+                             "(an interpreter with that build installed, and environment "
+                             "variables for it); repeatable")
     args = parser.parse_args(argv)
+    try:
+        args.compare = [parse_spec(text) for text in args.compare]
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         args.threads = _thread_counts(args.threads)
     except argparse.ArgumentTypeError as exc:
@@ -102,9 +117,14 @@ def main(argv: list[str] | None = None) -> Run:
     if args.no_torch_compile:
         settings.use_torch_compile = False
     settings.use_jax = not args.no_jax
+    settings.compare = args.compare
     shown = sys.argv[1:] if argv is None else argv
     command = "python -m benchmarks" + (" " + shlex.join(shown) if shown else "")
     run = Run(settings, machine.describe(settings.use_torch, settings.use_jax), command)
+    run.others = [OtherBuild(spec) for spec in settings.compare]
+    for build in run.others:
+        run.machine.setdefault("compared_builds", {})[build.name] = {
+            "python": build.spec.python, "env": build.spec.env, "config": build.config()}
     print("\n".join(["# pydl benchmarks", "", f"    {command}", ""]
                     + machine.summary_lines(run.machine)) + "\n", flush=True)
     if settings.use_torch and not settings.use_torch_compile:
@@ -114,13 +134,19 @@ def main(argv: list[str] | None = None) -> Run:
     if args.profile:
         from benchmarks.profile import run_profile
 
+        for build in run.others:
+            build.close()
         text = run_profile(run)
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "profile.md").write_text(text)
         return run
-    for name in args.only:
-        WORKLOADS[name].run_workload(run)
+    try:
+        for name in args.only:
+            WORKLOADS[name].run_workload(run)
+    finally:
+        for build in run.others:
+            build.close()
     print(f"Done in {time.perf_counter() - started:.0f} s.", flush=True)
     if args.out is not None:
         for path in report.write(run, args.out, charts=not args.no_charts):

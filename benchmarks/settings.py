@@ -56,6 +56,11 @@ class Settings:
     # 784-512-BN-256-BN-10 against 784-512-256-10 (benchmarks/workloads/batchnorm.py).
     bn_model: dict = field(default_factory=lambda: dict(BN_MODEL))
     settle_s: float = 0.12  # pause before each sample at > 1 thread (see timing.py)
+    # The contention workload: large GEMMs timed quiet and busy, and the shapes of the
+    # in-process interplay (pydl's matmul alternating with NumPy's and torch's).
+    contention_gemms: list[tuple[int, int, int]] = field(default_factory=list)
+    interplay_gemms: list[tuple[int, int, int]] = field(default_factory=list)
+    compare: list = field(default_factory=list)  # other pydl builds (other_builds.BuildSpec)
     use_torch: bool = True
     use_torch_compile: bool = True
     use_jax: bool = True
@@ -67,6 +72,9 @@ MLP_SHAPES = [(128, 784, 512), (128, 512, 256), (32, 64, 32), (256, 4096, 4096)]
 
 TEXT_MODEL = {"vocab": 20000, "dim": 128, "length": 200, "batch": 128, "steps": 16}
 BN_MODEL = {"batch": 128, "steps": 60, "optimizers": ("sgd", "adam")}
+# The large GEMMs of the contention workload, and the interplay shapes (issue 17).
+CONTENTION_GEMMS = [(1024, 1024, 1024), (256, 4096, 4096)]
+INTERPLAY_GEMMS = [(256, 1024, 1024), (256, 4096, 4096)]
 
 MNIST_SIZES = (784, 512, 256, 10)
 SMALL_SIZES = (64, 32, 10)
@@ -88,7 +96,9 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
         return Settings(mode, threads, repeats=7, min_sample_s=0.2,
                         gemm_shapes=SQUARES + MLP_SHAPES, dense_shapes=SQUARES + MLP_SHAPES,
                         nets=_nets(mnist_steps=60, small_steps=1000, wide_steps=4),
-                        predict_batches=[1, 128], memory_samples=60000, memory_epochs=3)
+                        predict_batches=[1, 128], memory_samples=60000, memory_epochs=3,
+                        contention_gemms=[(2048, 2048, 2048)] + CONTENTION_GEMMS,
+                        interplay_gemms=INTERPLAY_GEMMS)
     if mode == "quick":
         return Settings(mode, threads, repeats=5, min_sample_s=0.03,
                         gemm_shapes=SQUARES + MLP_SHAPES,
@@ -97,6 +107,7 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         nets=_nets(mnist_steps=15, small_steps=200, wide_steps=1),
                         predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
                         text_model=dict(TEXT_MODEL, steps=8), bn_model=dict(BN_MODEL, steps=15),
+                        contention_gemms=CONTENTION_GEMMS, interplay_gemms=INTERPLAY_GEMMS,
                         use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
@@ -108,5 +119,6 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         norm_shapes=[(8, 16)],
                         text_model={"vocab": 50, "dim": 8, "length": 10, "batch": 4, "steps": 2},
                         bn_model={"batch": 4, "steps": 2, "optimizers": ("sgd",)},
+                        contention_gemms=[(16, 16, 16)], interplay_gemms=[(8, 24, 8)],
                         settle_s=0.0, use_torch_compile=False)
     raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

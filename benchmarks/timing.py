@@ -29,6 +29,18 @@ class Timing:
         return (max(self.samples_s) - min(self.samples_s)) / self.median_s
 
 
+def _run(fn, calls: int) -> float:
+    """Seconds per call of `calls` calls of fn (a competitor run elsewhere times itself:
+    `fn.sample(calls)`, benchmarks/other_builds.py)."""
+    sample = getattr(fn, "sample", None)
+    if sample is not None:
+        return sample(calls)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
 def _calls_for(fn: Callable[[], object], min_sample_s: float, warm_up: bool) -> int:
     """Warms fn up, then picks an inner loop count so one sample lasts min_sample_s."""
     if warm_up:
@@ -37,10 +49,7 @@ def _calls_for(fn: Callable[[], object], min_sample_s: float, warm_up: bool) -> 
         return 1
     calls = 1
     while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        elapsed = time.perf_counter() - start
+        elapsed = _run(fn, calls) * calls
         if elapsed >= min_sample_s or calls >= 1 << 20:
             return calls
         # Aim a little past the target so that one more round usually suffices.
@@ -68,8 +77,5 @@ def interleaved(competitors: dict[str, Callable[[], object]], repeats: int,
             fn, n = competitors[name], calls[name]
             if settle_s:
                 time.sleep(settle_s)
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.perf_counter() - start) / n)
+            samples[name].append(_run(fn, n))
     return {name: Timing(statistics.median(s), s, calls[name]) for name, s in samples.items()}

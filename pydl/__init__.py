@@ -1,4 +1,4 @@
-"""pydl: Keras-style deep learning for CPUs, with a C++ core (OpenMP, SIMD).
+"""pydl: Keras-style deep learning for CPUs, with a C++ core (threads, SIMD).
 
     import pydl as keras
     model = keras.Sequential([keras.Input(shape=(784,)),

@@ -5,8 +5,12 @@ Environment variables (read once, at import):
 - ``PYDL_ISA=generic|avx2|avx512`` caps the SIMD path; it never raises it above
   what the CPU supports.
 - ``PYDL_NUM_THREADS`` (else ``OMP_NUM_THREADS``) sets the default thread count
-  of the C++ core; otherwise all cores are used -- divided among the processes an
-  MPI launcher (mpiexec, srun) started on this node (pydl/distribution/launcher.py).
+  of the C++ core; otherwise it is the number of CPUs this process may use (its
+  affinity mask, lowered by a cgroup CPU quota: pydl/_cpus.py), divided among the
+  processes an MPI launcher (mpiexec, srun) started on this node
+  (pydl/distribution/launcher.py).
+- ``PYDL_SPIN_US`` sets how long an idle pool thread spins before it sleeps
+  (microseconds, default 50; 0 sleeps at once).
 
 Run-time settings (``pydl.backend``): ``floatx()`` / ``set_floatx`` (the default
 float dtype of layers, variables, initializers and new arrays), ``epsilon()``
@@ -18,7 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from . import _core
+from . import _core, _cpus
 
 _ISA_NAMES = ("generic", "avx2", "avx512")
 
@@ -37,7 +41,8 @@ def _isa_cap_from_env() -> str:
     return cap
 
 
-def _threads_from_env() -> int | None:
+def _threads_from_env() -> tuple[int, str] | None:
+    """(threads, the variable that set them), or None."""
     for var in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS"):
         raw = os.environ.get(var, "").strip()
         if not raw:
@@ -49,27 +54,65 @@ def _threads_from_env() -> int | None:
         except ValueError:
             n = 0
         if n >= 1:
-            return n
+            return n, var
         warnings.warn(f"{var}: expected an int >= 1, received {raw!r}; ignoring it",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=4)
+    return None
+
+
+def _spin_us_from_env() -> int | None:
+    raw = os.environ.get("PYDL_SPIN_US", "").strip()
+    if not raw:
+        return None
+    try:
+        us = int(raw)
+    except ValueError:
+        us = -1
+    if 0 <= us <= 1_000_000:
+        return us
+    warnings.warn(f"PYDL_SPIN_US: expected an int between 0 and 1000000, received {raw!r}; "
+                  "ignoring it", RuntimeWarning, stacklevel=3)
     return None
 
 
 # Whether the thread count was chosen (environment or set_num_threads): then
 # pydl.distribution leaves it alone instead of dividing the cores among processes.
 _THREADS_CHOSEN = {"value": False}
+# Where the thread count and the usable CPUs come from (show_config).
+_STATE = {"threads_source": "usable CPUs", "usable_cpus": None, "usable_cpus_source": ""}
+
+
+def default_threads() -> tuple[int, str]:
+    """(threads, source) at import: PYDL_NUM_THREADS, else OMP_NUM_THREADS, else an
+    MPI launcher's share of this node, else the CPUs this process may use
+    (pydl/_cpus.py). Also refreshes show_config's usable_cpus."""
+    from .distribution import launcher
+
+    usable, where = _cpus.usable_cpus()
+    _STATE["usable_cpus"], _STATE["usable_cpus_source"] = usable, where
+    from_env = _threads_from_env()
+    if from_env is not None:
+        return from_env
+    from_launcher = launcher.threads_from_launcher()
+    if from_launcher is not None:
+        return from_launcher, "MPI launcher (usable CPUs / processes on this node)"
+    return usable, "usable CPUs"
+
+
+def set_default_threads(n: int, source: str) -> None:
+    """Sets the threads when nothing chose them (pydl.distribution's share of the node)."""
+    _core.set_num_threads(min(max(1, n), 4096))
+    _STATE["threads_source"] = source
 
 
 def _init() -> None:
-    from .distribution import launcher
-
     _core.select_isa(_isa_cap_from_env())
-    n = _threads_from_env()
-    _THREADS_CHOSEN["value"] = n is not None
-    if n is None:
-        n = launcher.threads_from_launcher()
-    if n is not None:
-        _core.set_num_threads(n)
+    n, source = default_threads()
+    _THREADS_CHOSEN["value"] = source in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS")
+    set_default_threads(n, source)
+    spin = _spin_us_from_env()
+    if spin is not None:
+        _core.set_spin_us(spin)
 
 
 def threads_chosen() -> bool:
@@ -122,6 +165,7 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"n: expected an int >= 1, received {n}")
     _core.set_num_threads(n)
     _THREADS_CHOSEN["value"] = True
+    _STATE["threads_source"] = "set_num_threads"
 
 
 def get_num_threads() -> int:
@@ -135,12 +179,17 @@ def show_config(print_it: bool = True) -> dict:
     Returns:
         A dict with keys ``version``, ``compiler``, ``simd`` (the path chosen at
         run time), ``simd_detected`` (the best path the CPU supports),
-        ``simd_compiled``, ``openmp``, ``threads``, ``max_threads``, ``cores`` (the
-        cores this process may use), ``processes`` (of the MPI world, or that the
-        launcher started), ``processes_on_node`` (which share these cores: the
-        default ``threads`` is ``cores // processes_on_node``) and ``mpi`` (the MPI
-        library once ``pydl.distribution`` joined a world of several processes, else
-        None).
+        ``simd_compiled``, ``openmp`` (False: the core's threads are its own pool),
+        ``threading`` ("pool" or "serial"), ``threads`` (what the core uses),
+        ``threads_source`` (``PYDL_NUM_THREADS``, ``OMP_NUM_THREADS``, ``usable
+        CPUs``, the MPI launcher's or world's share, or ``set_num_threads``),
+        ``usable_cpus`` (the affinity mask lowered by a cgroup CPU quota),
+        ``usable_cpus_source``, ``max_threads`` (online CPUs), ``spin_us`` (how
+        long idle threads spin before sleeping), ``cores`` (the cores this process
+        may use), ``processes`` (of the MPI world, or that the launcher started),
+        ``processes_on_node`` (which share these cores: the default ``threads`` is
+        ``cores // processes_on_node``) and ``mpi`` (the MPI library once
+        ``pydl.distribution`` joined a world of several processes, else None).
     """
     from . import __version__
     from .distribution import world
@@ -153,8 +202,14 @@ def show_config(print_it: bool = True) -> dict:
         "simd_detected": _core.detected_isa(),
         "simd_compiled": list(info["simd_compiled"]),
         "openmp": bool(info["openmp"]),
+        "threading": str(info["threading"]),
         "threads": _core.get_num_threads(),
+        "threads_source": _STATE["threads_source"] if info["threading"] != "serial"
+        else "serial build",
+        "usable_cpus": _STATE["usable_cpus"],
+        "usable_cpus_source": _STATE["usable_cpus_source"],
         "max_threads": int(info["max_threads"]),
+        "spin_us": _core.get_spin_us(),
     }
     config.update(world.describe())
     if print_it:

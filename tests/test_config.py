@@ -23,14 +23,18 @@ def run_python(code, env, tmp_path, check=True):
 def test_show_config_keys_and_types(capsys):
     config = pydl.show_config()
     printed = capsys.readouterr().out
-    for key in ("version", "compiler", "simd", "simd_compiled", "openmp", "threads"):
+    for key in ("version", "compiler", "simd", "simd_compiled", "openmp", "threading", "threads",
+                "threads_source", "usable_cpus", "usable_cpus_source", "max_threads", "spin_us"):
         assert key in config
         assert key in printed
     assert config["version"] == pydl.__version__
     assert config["simd"] in ISA_ORDER
     assert "generic" in config["simd_compiled"]
     assert isinstance(config["openmp"], bool)
+    assert config["threading"] in ("pool", "serial")
     assert config["threads"] == pydl.get_num_threads() >= 1
+    assert 1 <= config["usable_cpus"] <= (os.cpu_count() or 1)
+    assert config["spin_us"] == _core.get_spin_us() >= 0
 
 
 def test_show_config_silent(capsys):
@@ -71,11 +75,24 @@ def test_select_isa_runtime_roundtrip():
 
 @pytest.mark.parametrize("var", ["PYDL_NUM_THREADS", "OMP_NUM_THREADS"])
 def test_thread_count_from_environment(var, tmp_path):
-    code = "import pydl; print(pydl.get_num_threads())"
+    code = ("import pydl; c = pydl.show_config(print_it=False); "
+            "print(pydl.get_num_threads(), c['threads_source'])")
     env = {k: v for k, v in os.environ.items() if k not in ("PYDL_NUM_THREADS", "OMP_NUM_THREADS")}
     env[var] = "1"
-    out = run_python(code, env, tmp_path).stdout.strip()
-    assert out == "1"
+    out = run_python(code, env, tmp_path).stdout.split()
+    assert out[0] == "1"
+    if _core.build_info()["threading"] == "pool":
+        assert out[1] == var
+
+
+def test_spin_from_environment(tmp_path):
+    code = "import pydl; print(pydl.show_config(print_it=False)['spin_us'])"
+    env = dict(os.environ, PYDL_SPIN_US="7")
+    assert run_python(code, env, tmp_path).stdout.strip() == "7"
+    env["PYDL_SPIN_US"] = "-3"
+    proc = run_python(code, env, tmp_path)
+    assert int(proc.stdout.strip()) >= 0  # ignored (the default), with a warning
+    assert "PYDL_SPIN_US" in proc.stderr
 
 
 def test_set_num_threads_roundtrip():
@@ -83,7 +100,9 @@ def test_set_num_threads_roundtrip():
     try:
         pydl.set_num_threads(1)
         assert pydl.get_num_threads() == 1
-        if pydl.show_config(print_it=False)["openmp"]:
+        config = pydl.show_config(print_it=False)
+        if config["threading"] == "pool":
+            assert config["threads_source"] == "set_num_threads"
             pydl.set_num_threads(2)
             assert pydl.get_num_threads() == 2
     finally:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the wheel, repairs it into a manylinux wheel (libgomp vendored), installs
+# Builds the wheel, repairs it into a manylinux wheel (no OpenMP runtime to vendor:
+# the core's threads are its own pool), installs
 # it into a fresh virtual environment and runs the test suite against the
 # installed wheel -- from a copy of tests/ outside the source tree, so that the
 # source package cannot shadow the installed one.

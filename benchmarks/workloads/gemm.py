@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import pydl_side
+from ..other_builds import other_names, remote_makers
 from ..machine import peak_reference
 from ..results import Run, Table, fmt, ratio
 from .common import (close, present, publish, record_timings, shape_label, time_competitors,
@@ -42,10 +43,24 @@ def measure(run: Run, shapes, threads: int) -> None:
                            to=torch.from_numpy(outs["torch"])):
                 return lambda: torch.matmul(ta, tb, out=to)
             makers["torch"] = torch_gemm
+        errors = {}  # other builds check their own result against a float64 product
+        request = {"op": "gemm", "shape": [m, k, n], "threads": threads}
+        for name, make in remote_makers(run, request).items():
+            def remote(make=make, name=name):
+                competitor = make()
+                errors[name] = competitor.setup.get("relative_error")
+                return competitor
+            makers[name] = remote
         timings = time_competitors(run, makers, threads, "GEMM")
+
+        def correct(name):
+            if name in outs:
+                return close(outs[name], reference)
+            return errors.get(name) is not None and errors[name] <= 1e-3
+
         record_timings(run, WORKLOAD, case, threads, timings, "GFLOP/s",
                        value=lambda s: 2.0 * m * k * n / s / 1e9,
-                       extra=lambda name, v: {"correct": close(outs[name], reference)})
+                       extra=lambda name, v: {"correct": correct(name)})
 
 
 def best_per_core(run: Run) -> float | None:
@@ -74,12 +89,13 @@ def _verdict(pydl: float | None, numpy_: float | None, square: bool) -> str:
 
 def table(run: Run, shapes, threads: int) -> Table:
     cases = [shape_label(*s) for s in shapes]
-    competitors = present(run, WORKLOAD, cases, threads, COMPETITORS)
+    competitors = present(run, WORKLOAD, cases, threads, COMPETITORS + tuple(other_names(run)))
+    others = [c for c in competitors if c.startswith("pydl@")]
     ref = percent_reference(run)
     ceiling = ref["gflops_per_core"] * threads
     headers = ["shape (M x K . K x N)"] + [f"{c} GFLOP/s" for c in competitors]
-    headers += ["pydl / NumPy", f"pydl % of {ref['label']}", f"NumPy % of {ref['label']}",
-                "target"]
+    headers += ["pydl / NumPy"] + [f"pydl / {c}" for c in others]
+    headers += [f"pydl % of {ref['label']}", f"NumPy % of {ref['label']}", "target"]
     rows, series = [], {c: [] for c in competitors}
     for (m, k, n), case in zip(shapes, cases):
         values = {c: run.value(WORKLOAD, case, threads, c) for c in competitors}
@@ -88,8 +104,8 @@ def table(run: Run, shapes, threads: int) -> Table:
         pydl, numpy_ = values.get("pydl"), values.get("NumPy")
         percent = lambda v: f"{100 * v / ceiling:.0f}%" if v else "n/a"  # noqa: E731
         rows.append([case] + [fmt(values[c]) for c in competitors]
-                    + [ratio(pydl, numpy_), percent(pydl), percent(numpy_),
-                       _verdict(pydl, numpy_, m == k == n)])
+                    + [ratio(pydl, numpy_)] + [ratio(pydl, values[c]) for c in others]
+                    + [percent(pydl), percent(numpy_), _verdict(pydl, numpy_, m == k == n)])
     notes = wrong_notes(run, WORKLOAD, cases, threads, competitors, "result")
     if ref["source"] == "estimate":
         notes.append(f"% of peak (est.): of the ESTIMATED peak at {threads} core(s), "

@@ -9,12 +9,14 @@ optimizer step; JAX is one jitted step.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from .. import jax_side, pydl_side, torch_side
 from ..numpy_mlp import SGD, Adam, NumpyMLP
+from ..other_builds import other_names, remote_makers
 from ..results import Run, Table, fmt, ratio
 from . import gemm
 from .common import per_thread_count, present, record_timings, time_competitors, torch_or_none
@@ -75,6 +77,8 @@ def _makers(run: Run, net, x, y, threads: int) -> dict:
                                 "only in that table")
         else:
             makers["jax.jit"] = lambda: jax_side.epoch_fn(net, x, y, jax, jnp)
+    makers.update(remote_makers(run, {"op": "train", "net": dataclasses.asdict(net),
+                                      "threads": threads}))
     return makers
 
 
@@ -136,7 +140,8 @@ def _ceiling(numpy_record: dict | None) -> str:
 
 def table(run: Run, nets, threads: int) -> Table:
     competitors = present(run, WORKLOAD, [n.label for n in nets], threads,
-                          ("NumPy", "pydl", "torch", "torch.compile", "jax.jit"))
+                          ("NumPy", "pydl", "torch", "torch.compile", "jax.jit")
+                          + tuple(other_names(run)))
     step_cols = [c for c in ("NumPy", "pydl") if c in competitors]
     headers = (["network"] + [f"{c} samples/s" for c in competitors]
                + [f"{c} us/step" for c in step_cols]

@@ -5,6 +5,7 @@
 
 #include "bindings/bindings.h"
 #include "cpu/isa.h"
+#include "cpu/thread_pool.h"
 #include "cpu/threads.h"
 
 namespace pydl::bind {
@@ -51,7 +52,9 @@ void bind_config(py::module_& m) {
         d["version"] = PYDL_VERSION;
         d["compiler"] = compiler_string();
         d["simd_compiled"] = simd_compiled();
-        d["openmp"] = openmp_enabled();
+        // OpenMP is no longer linked: the threads are pydl's own pool (cpu/thread_pool.h).
+        d["openmp"] = false;
+        d["threading"] = threads_enabled() ? "pool" : "serial";
         d["max_threads"] = max_threads();
         return d;
     }, "Facts fixed when the core was built.");
@@ -74,6 +77,35 @@ void bind_config(py::module_& m) {
         set_num_threads(static_cast<int>(v));
     }, py::arg("n"));
     m.def("get_num_threads", [] { return num_threads(); });
+    m.def("set_spin_us", [](int us) {
+        if (us < 0 || us > 1000000) {
+            throw py::value_error("us: expected an int between 0 and 1000000, received " +
+                                  std::to_string(us));
+        }
+        set_spin_us(us);
+    }, py::arg("us"), "How long idle pool threads spin before they sleep (microseconds).");
+    m.def("get_spin_us", [] { return spin_us(); });
+    m.def("pool_workers", [] { return pool_workers(); }, "Worker threads started so far.");
+    m.def("_pool_stats", [] {
+        py::dict d;
+        const PoolCounts c = pool_counts();
+        d["workers"] = pool_workers();
+        d["jobs"] = c.jobs;
+        d["caller_chunks"] = c.caller_chunks;
+        d["worker_chunks"] = c.worker_chunks;
+        d["late_starts"] = c.late_starts;
+        d["spinning"] = pool_spinning();
+        return d;
+    }, "Diagnostics: workers, late starts (a worker found no free core), whether waits spin now.");
+    m.def("_set_test_delay", [](int thread_index, int us) {
+        if (us < 0 || us > 1000000) {
+            throw py::value_error("us: expected an int between 0 and 1000000, received " +
+                                  std::to_string(us));
+        }
+        set_test_delay(thread_index, us);
+    }, py::arg("thread_index"), py::arg("us"),
+          "Tests only: the thread with this index (0: the caller, 1..: pool workers) sleeps us "
+          "microseconds before each chunk it takes; thread_index < 0 turns it off.");
 }
 
 }  // namespace pydl::bind

@@ -253,6 +253,26 @@ void bind_gemm(py::module_& m) {
           py::arg("y"), py::arg("dy"), py::arg("activation"), py::arg("dz"), py::arg("dx"),
           py::arg("dw"), py::arg("db"), py::arg("alpha") = 0.0,
           "dz = dy * act'(.), dw = x.T @ dz, db = dz.sum(0), dx = dz @ w.T.");
+    m.def("_gemm_tile_grid", [](py::ssize_t m, py::ssize_t n, py::ssize_t k, int threads,
+                                const std::string& dtype, bool trans_b) {
+        if (m < 0 || n < 0 || k < 0 || threads < 1) {
+            throw py::value_error("m, n, k: expected sizes >= 0 and threads >= 1, received " +
+                                  std::to_string(m) + ", " + std::to_string(n) + ", " +
+                                  std::to_string(k) + " and " + std::to_string(threads));
+        }
+        gemm::TileGrid g;
+        if (dtype == "float32") {
+            g = gemm::gemm_tile_grid<float>(trans_b, m, n, k, threads);
+        } else if (dtype == "float64") {
+            g = gemm::gemm_tile_grid<double>(trans_b, m, n, k, threads);
+        } else {
+            throw py::value_error("dtype: expected 'float32' or 'float64', received '" + dtype + "'");
+        }
+        return py::make_tuple(g.gm, g.gn, g.threads);
+    }, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("threads"), py::arg("dtype") = "float32",
+       py::arg("trans_b") = false,
+       "Diagnostics: (tiles down M, tiles across N, threads) of the GEMM driver's split of an "
+       "(m x k) . (k x n) product at `threads` threads.");
     m.def("gemm_kernel_name", [](const std::string& dtype) {
         if (dtype == "float32") return std::string(gemm::gemm_kernel_name<float>());
         if (dtype == "float64") return std::string(gemm::gemm_kernel_name<double>());

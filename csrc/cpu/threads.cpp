@@ -1,6 +1,8 @@
 #include "cpu/threads.h"
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 
 namespace pydl {
 namespace {
@@ -8,15 +10,15 @@ std::atomic<int> g_threads{0};  // 0: not set yet, use max_threads()
 }
 
 int max_threads() {
-#if defined(PYDL_OPENMP)
-    return std::max(1, omp_get_num_procs());
+#if defined(PYDL_THREADS)
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #else
     return 1;
 #endif
 }
 
-bool openmp_enabled() {
-#if defined(PYDL_OPENMP)
+bool threads_enabled() {
+#if defined(PYDL_THREADS)
     return true;
 #else
     return false;
@@ -24,7 +26,7 @@ bool openmp_enabled() {
 }
 
 int num_threads() {
-    if (!openmp_enabled()) return 1;
+    if (!threads_enabled()) return 1;
     const int n = g_threads.load(std::memory_order_relaxed);
     return n > 0 ? n : max_threads();
 }

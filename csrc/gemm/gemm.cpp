@@ -1,8 +1,9 @@
 // The GEMM driver: cache blocking, threads, packing and edge tiles around the
 // installed microkernel (gemm/ukernel.h), BLIS style:
 //
-//   split C into one region per thread (M and N only, never K)
-//   per region:  for jc (nc columns) / for pc (kc of K): pack B  [or read B in place]
+//   split C into macro-tiles (M and N only, never K; gemm/tiles.h), taken by the
+//   threads one at a time
+//   per tile:  for jc (nc columns) / for pc (kc of K): pack B  [or read B in place]
 //                    for ic (mc rows): pack A
 //                        for jr (NR) / for ir (MR): microkernel, then the epilogue
 //
@@ -18,6 +19,7 @@
 #include "cpu/threads.h"
 #include "gemm/pack.h"
 #include "gemm/skinny.h"
+#include "gemm/tiles.h"
 #include "gemm/ukernel.h"
 #include "gemm/workspace.h"
 
@@ -182,57 +184,51 @@ void gemm_region(const UkernelSet<T>& ks, const Problem<T>& pr, ptrdiff_t m0, pt
     }
 }
 
-// Splits C into tm x tn regions (tm * tn <= threads) on tile boundaries. The
-// split only decides which thread computes which elements, never how.
-struct Split {
-    ptrdiff_t tm = 1, tn = 1;
+// Which path and kernels a product takes, and how its operands are read.
+template <class T>
+struct Route {
+    bool skinny = false;               // gemm/skinny.h
+    const UkernelSet<T>* ks = nullptr;  // the blocked path's kernels
+    bool direct_a = false, direct_b = false;
+
+    TileShape shape(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) const {
+        return {m, n, k, ks->main.mr, ks->main.nr, ks->main.nc, direct_a, direct_b};
+    }
 };
 
-Split choose_split(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int mr, int nr, int threads) {
-    // Below ~0.5 MFLOP per thread the fork/join costs more than it saves.
-    const double work = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-    const ptrdiff_t by_work = static_cast<ptrdiff_t>(work / 5e5);
-    const ptrdiff_t mt = ceil_div(m, mr), nt = ceil_div(n, nr);
-    const ptrdiff_t t = std::max<ptrdiff_t>(1, std::min<ptrdiff_t>({threads, by_work, mt * nt}));
-    Split best;
-    ptrdiff_t best_cost = -1;
-    double best_traffic = 0.0;
-    for (ptrdiff_t tm = 1; tm <= t; ++tm) {
-        if (t % tm) continue;
-        const ptrdiff_t tn = t / tm;
-        if (tm > mt || tn > nt) continue;
-        // First the tiles of the largest region (the critical path). Ties go to the
-        // split that streams less: each of the tm row regions packs (or reads) all
-        // the B its columns need, each of the tn column regions all of its A, so a
-        // tall B wants the columns split and a tall A the rows.
-        const ptrdiff_t cost = ceil_div(mt, tm) * mr * ceil_div(nt, tn) * nr;
-        const double traffic = static_cast<double>(k) *
-                               (static_cast<double>(tm) * static_cast<double>(n) +
-                                static_cast<double>(tn) * static_cast<double>(m));
-        if (best_cost < 0 || cost < best_cost || (cost == best_cost && traffic < best_traffic)) {
-            best_cost = cost;
-            best_traffic = traffic;
-            best.tm = tm;
-            best.tn = tn;
-        }
+template <class T>
+Route<T> route(bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    Route<T> r;
+    const UkernelSets<T>& sets = kernels_for<T>();
+    const Ukernel<T>& uk = sets.tall.main;
+    if (!trans_b && m <= kSkinnyMaxRows && m < uk.mr) {
+        r.skinny = true;
+        return r;
     }
-    return best;
+    // Reading B in place saves packing it when there is little reuse to pay
+    // for the packing (few rows of A) or when it is small enough to stay cached.
+    const ptrdiff_t size = sizeof(T);
+    r.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * size <= (32 << 10));
+    r.direct_a = n <= 2 * uk.nr || m * k * size <= (32 << 10);
+    // A read in place has its last row panel packed when MR does not divide M;
+    // the short-rows kernels avoid that where their MR does (ukernel.h).
+    const ptrdiff_t short_mr = sets.short_rows.main.mr;
+    const bool short_rows = r.direct_a && m % uk.mr != 0 && m % short_mr == 0;
+    r.ks = short_rows ? &sets.short_rows : &sets.tall;
+    return r;
 }
 
+// C in a grid of macro-tiles (gemm/tiles.h) that the threads take one at a time.
 template <class T>
-void gemm_impl(const UkernelSet<T>& ks, const Problem<T>& pr) {
-    const Ukernel<T>& uk = ks.main;
-    const Split split = choose_split(pr.m, pr.n, pr.k, uk.mr, uk.nr, num_threads());
-    const ptrdiff_t mt = ceil_div(pr.m, uk.mr), nt = ceil_div(pr.n, uk.nr);
-    const ptrdiff_t regions = split.tm * split.tn;
-    parallel_for(regions, 1, [&](ptrdiff_t begin, ptrdiff_t end) {
-        for (ptrdiff_t r = begin; r < end; ++r) {
-            const ptrdiff_t rm = r / split.tn, rn = r % split.tn;
-            const ptrdiff_t m0 = std::min(pr.m, mt * rm / split.tm * uk.mr);
-            const ptrdiff_t m1 = std::min(pr.m, mt * (rm + 1) / split.tm * uk.mr);
-            const ptrdiff_t n0 = std::min(pr.n, nt * rn / split.tn * uk.nr);
-            const ptrdiff_t n1 = std::min(pr.n, nt * (rn + 1) / split.tn * uk.nr);
-            if (m0 < m1 && n0 < n1) gemm_region(ks, pr, m0, m1, n0, n1);
+void gemm_impl(const UkernelSet<T>& ks, const Problem<T>& pr, const TileShape& shape) {
+    const TileGrid grid = choose_tiles(shape, num_threads());
+    const ptrdiff_t tiles = grid.count();
+    // The grain holds parallel_for to the grid's thread count; it still makes one
+    // chunk per tile (cpu/threads.h: kChunksPerThread per thread at most).
+    parallel_for(tiles, ceil_div(tiles, grid.threads), [&](ptrdiff_t begin, ptrdiff_t end) {
+        for (ptrdiff_t t = begin; t < end; ++t) {
+            const TileBounds b = tile_bounds(shape, grid, t);
+            if (b.m0 < b.m1 && b.n0 < b.n1) gemm_region(ks, pr, b.m0, b.m1, b.n0, b.n1);
         }
     });
 }
@@ -282,21 +278,12 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
     }
     if (k <= 0) {
         empty_product(pr);
-    } else if (!trans_b && m <= kSkinnyMaxRows && m < kernels_for<T>().tall.main.mr) {
+    } else if (const Route<T> r = route<T>(trans_b, m, n, k); r.skinny) {
         skinny_product(pr);
     } else {
-        const UkernelSets<T>& sets = kernels_for<T>();
-        const Ukernel<T>& uk = sets.tall.main;
-        // Reading B in place saves packing it when there is little reuse to pay
-        // for the packing (few rows of A) or when it is small enough to stay cached.
-        const ptrdiff_t size = sizeof(T);
-        pr.direct_b = !trans_b && (m <= 4 * uk.mr || k * n * size <= (32 << 10));
-        pr.direct_a = n <= 2 * uk.nr || m * k * size <= (32 << 10);
-        // A read in place has its last row panel packed when MR does not divide M;
-        // the short-rows kernels avoid that where their MR does (ukernel.h).
-        const ptrdiff_t short_mr = sets.short_rows.main.mr;
-        const bool short_rows = pr.direct_a && m % uk.mr != 0 && m % short_mr == 0;
-        gemm_impl(short_rows ? sets.short_rows : sets.tall, pr);
+        pr.direct_a = r.direct_a;
+        pr.direct_b = r.direct_b;
+        gemm_impl(*r.ks, pr, r.shape(m, n, k));
     }
     if (pr.ep.activation == nn::Activation::softmax) {
         parallel_for(m, std::max<ptrdiff_t>(1, 4096 / n), [&](ptrdiff_t r0, ptrdiff_t r1) {
@@ -311,11 +298,20 @@ const char* gemm_kernel_name() {
     return kernels_for<T>().tall.main.name;
 }
 
+template <class T>
+TileGrid gemm_tile_grid(bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+    if (m <= 0 || n <= 0 || k <= 0) return {};
+    const Route<T> r = route<T>(trans_b, m, n, k);
+    return r.skinny ? TileGrid{} : choose_tiles(r.shape(m, n, k), threads);
+}
+
 template void gemm<float>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float*, ptrdiff_t,
                           const float*, ptrdiff_t, float*, ptrdiff_t, const Epilogue<float>&);
 template void gemm<double>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const double*, ptrdiff_t,
                            const double*, ptrdiff_t, double*, ptrdiff_t, const Epilogue<double>&);
 template const char* gemm_kernel_name<float>();
 template const char* gemm_kernel_name<double>();
+template TileGrid gemm_tile_grid<float>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
+template TileGrid gemm_tile_grid<double>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
 
 }  // namespace pydl::gemm

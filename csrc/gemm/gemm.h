@@ -4,12 +4,13 @@
 // op(A) is M x K (A is M x K, or K x M when trans_a); op(B) is K x N (B is
 // K x N, or N x K when trans_b); C is M x N and must not overlap A, B or bias.
 // Threads split M and N only, never K, so results are bitwise identical at any
-// thread count (cpu/threads.h). Callable from inside a parallel region (it then
+// thread count and whichever thread computes which tile (cpu/threads.h, gemm/tiles.h). Callable from inside a parallel region (it then
 // runs on the calling thread).
 #pragma once
 
 #include <cstddef>
 
+#include "gemm/tiles.h"
 #include "nn/activation.h"
 
 namespace pydl::gemm {
@@ -26,6 +27,13 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k,
           const T* a, std::ptrdiff_t lda, const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc,
           const Epilogue<T>& epilogue = {});
+
+// The macro-tile grid the blocked path would use for this product at `threads`
+// threads (1 x 1 when it runs serially or takes the skinny path): diagnostics
+// and tests.
+template <class T>
+TileGrid gemm_tile_grid(bool trans_b, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k,
+                        int threads);
 
 // Name of the microkernel the active SIMD path uses for T (for show_config / benchmarks).
 template <class T>

@@ -75,11 +75,11 @@ def local_size_from_env() -> int:
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity), else the machine's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    """Cores this process may use: its CPU affinity lowered by a cgroup CPU quota
+    (pydl/_cpus.py), else the machine's count."""
+    from .. import _cpus
+
+    return _cpus.usable_cpus()[0]
 
 
 def default_threads(local_size: int, cores: int | None = None) -> int:

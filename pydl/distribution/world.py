@@ -16,12 +16,13 @@ is never imported. Joining:
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 import warnings
 
-from .. import _config, _core
+from .. import _config, _core, _cpus
 from . import launcher
 
 _MPI_EXTRA = "pip install 'pydl[mpi]' (mpi4py and the mpich MPI library)"
@@ -126,10 +127,14 @@ def _share_cores(MPI, comm) -> None:
     disjoint = sum(len(s) for s in sets) == len(union)
     local_size = len(sets)
     cores = len(mine) if disjoint else len(union)
+    quota = _cpus.cgroup_cpu_limit()[0]  # a container's CPU quota binds its processes too
+    if quota is not None:
+        cores = max(1, min(cores, math.ceil(quota)))
     sharing = 1 if disjoint else local_size
     _world.update(local_size=local_size, cores=cores)
     if not _config.threads_chosen():
-        _core.set_num_threads(launcher.default_threads(sharing, cores))
+        _config.set_default_threads(launcher.default_threads(sharing, cores),
+                                    f"MPI world ({cores} cores shared by {sharing} processes)")
     threads = _core.get_num_threads()
     if threads * sharing > cores:
         fix = (f"set PYDL_NUM_THREADS={cores // sharing}" if cores >= sharing else

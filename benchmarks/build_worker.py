@@ -1,0 +1,85 @@
+"""pydl's side of a benchmark, run in another interpreter: another pydl build.
+
+``--compare`` (benchmarks/other_builds.py) starts one of these per extra build, so
+that two builds of pydl (this branch and main, say) are timed sample by sample in
+one interleaved run, under the same load. One JSON request per line on stdin, one
+JSON reply per line on stdout:
+
+    {"op": "gemm", "shape": [m, k, n], "threads": t}
+        -> {"ok": true, "relative_error": <vs a float64 product>}
+    {"op": "train", "net": {<settings.Net fields>}, "threads": t} -> {"ok": true, ...}
+    {"op": "sample", "calls": c}    -> {"seconds": <per call>, "result": <loss or null>}
+    {"op": "config"}                -> {"config": <pydl.show_config()>}
+
+The worker imports pydl from its own interpreter's packages (the repository is at
+the end of sys.path, for the benchmarks package only).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+
+
+def _subject(request: dict):
+    import numpy as np
+
+    import pydl
+
+    from .settings import Net
+    from .workloads.train import make_data, pydl_epoch
+
+    pydl.set_num_threads(int(request["threads"]))
+    if request["op"] == "gemm":
+        from pydl import _core
+
+        m, k, n = request["shape"]
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        out = np.empty((m, n), np.float32)
+        _core.gemm(a, b, out)
+        reference = a.astype(np.float64) @ b.astype(np.float64)
+        scale = float(np.linalg.norm(reference)) or 1.0
+        _subject.relative_error = float(np.linalg.norm(out - reference)) / scale
+        return lambda: _core.gemm(a, b, out)
+    net = Net(**{**request["net"], "sizes": tuple(request["net"]["sizes"])})
+    x, y = make_data(net, net.steps * net.batch)
+    return pydl_epoch(net, x, y)
+
+
+def main() -> None:
+    subject = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["op"] in ("gemm", "train"):
+                _subject.relative_error = None
+                subject = _subject(request)
+                subject()  # warm-up
+                reply = {"ok": True, "relative_error": _subject.relative_error}
+            elif request["op"] == "sample":
+                calls = int(request.get("calls", 1))
+                start = time.perf_counter()
+                for _ in range(calls):
+                    result = subject()
+                seconds = (time.perf_counter() - start) / calls
+                reply = {"seconds": seconds,
+                         "result": float(result) if isinstance(result, float) else None}
+            elif request["op"] == "config":
+                import pydl
+
+                reply = {"config": pydl.show_config(print_it=False)}
+            else:
+                reply = {"error": f"unknown op {request['op']!r}"}
+        except Exception as exc:  # reported to the driver, which leaves this build out
+            reply = {"error": f"{type(exc).__name__}: {exc}",
+                     "traceback": traceback.format_exc()[-2000:]}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

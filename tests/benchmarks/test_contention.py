@@ -1,0 +1,91 @@
+"""The contention workload and --compare (benchmarks/workloads/contention.py,
+benchmarks/busy.py, benchmarks/other_builds.py): busy processes never outlive their
+block, other builds are parsed and driven, the tables say busy / quiet and the
+verdicts follow the numbers. Nothing here asserts a timing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.busy import busy_processes  # noqa: E402
+from benchmarks.other_builds import parse_spec  # noqa: E402
+from benchmarks.results import Run  # noqa: E402
+from benchmarks.settings import make_settings  # noqa: E402
+from benchmarks.workloads import contention  # noqa: E402
+
+
+def test_busy_processes_spin_during_the_block_and_die_after_it():
+    with busy_processes(2, settle_s=0.0) as procs:
+        assert len(procs) == 2 and all(p.poll() is None for p in procs)
+    assert all(p.poll() is not None for p in procs)
+    with pytest.raises(RuntimeError):
+        with busy_processes(1, settle_s=0.0) as procs:
+            raise RuntimeError("the block fails")
+    assert procs[0].poll() is not None
+
+
+def test_compare_spec_parsing(tmp_path):
+    spec = parse_spec(f"main={sys.executable} OMP_WAIT_POLICY=passive PYDL_SPIN_US=0")
+    assert (spec.label, spec.python) == ("main", sys.executable)
+    assert spec.env == {"OMP_WAIT_POLICY": "passive", "PYDL_SPIN_US": "0"}
+    venv_python = tmp_path / "main-venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.write_text("")
+    assert parse_spec(str(venv_python)).label == "main-venv"
+    with pytest.raises(ValueError, match="no interpreter"):
+        parse_spec(f"x={tmp_path / 'missing'}")
+    with pytest.raises(ValueError, match="VAR=VALUE"):
+        parse_spec(f"x={sys.executable} notanassignment")
+    with pytest.raises(ValueError, match="expected"):
+        parse_spec("")
+
+
+def synthetic_run() -> Run:
+    run = Run(make_settings("smoke", [2]), {"peak": {}}, "test")
+    rates = {"pydl": (100.0, 50.0, 30.0), "torch": (80.0, 40.0, 35.0), "NumPy": (60.0, 30.0, 20.0)}
+    for name, values in rates.items():
+        for busy, value in zip(contention.CONDITIONS, values):
+            run.add(contention.WORKLOAD, contention.case_label("net", busy), 2, name,
+                    subject="net", busy=busy, value=value, unit="samples/s")
+    return run
+
+
+def test_table_gives_busy_over_quiet_and_pydl_verdicts():
+    table = contention.table(synthetic_run(), "t", ["net"], 2, "samples/s")
+    rows = {row[1]: row for row in table.rows}
+    assert list(rows) == ["pydl", "torch", "NumPy"]
+    assert rows["pydl"][4] == "0.50x" and rows["pydl"][6] == "0.30x"
+    verdict = rows["pydl"][-1]
+    assert "1 busy >= 0.45x: met" in verdict and "2 busy >= 0.35x: missed" in verdict
+    assert "1 busy vs torch: ahead" in verdict and "2 busy vs torch: behind" in verdict
+    assert rows["torch"][-1] == ""
+    assert any("0.67x" in note and "0.50x" in note for note in table.notes)  # fair shares
+
+
+def test_smoke_run_with_another_build(tmp_path, capsys):
+    """This interpreter plays the other build: its numbers land in every table."""
+    from benchmarks.run import main
+
+    run = main(["--smoke", "--only", "gemm,train,contention", "--threads", "2", "--no-torch",
+                "--no-jax", "--no-charts", "--compare", f"self={sys.executable}"])
+    printed = capsys.readouterr().out
+    assert "Compared build pydl@self" in printed
+    for workload in ("gemm", "train", "contention"):
+        names = {r["competitor"] for r in run.records if r["workload"] == workload}
+        assert {"pydl", "pydl@self", "NumPy"} <= names, (workload, names)
+    assert all(r["correct"] for r in run.records if "correct" in r)
+    busy = {r["busy"] for r in run.records if r["workload"] == "contention"}
+    assert busy == set(contention.CONDITIONS)
+    titles = [t.title for t in run.tables]
+    assert any(t.startswith("Training on a busy machine") for t in titles)
+    assert any(t.startswith("In-process interplay") for t in titles)
+    gemm_table = next(t for t in run.tables if t.title.startswith("GEMM float32, 2"))
+    assert "pydl / pydl@self" in gemm_table.headers
+    assert not run.unavailable or all("pydl@self" not in line for line in run.unavailable)
