@@ -40,6 +40,13 @@ inline std::ptrdiff_t fixed_block_count(std::ptrdiff_t n, std::ptrdiff_t block) 
 // that claiming a chunk (one atomic operation) stays negligible.
 inline constexpr int kChunksPerThread = 4;
 
+// How finely a parallel_for cuts its range. A body whose every call costs work
+// that does not shrink with its range (a scan of all the indices, say) asks for
+// Chunking{1}: one range per thread.
+struct Chunking {
+    int per_thread = kChunksPerThread;
+};
+
 namespace detail {
 using RangeFn = void (*)(void* ctx, std::ptrdiff_t begin, std::ptrdiff_t end);
 // Calls fn(ctx, begin, end) once for each of `chunks` contiguous chunks
@@ -55,18 +62,19 @@ bool in_parallel();
 // Calls body(begin, end) over contiguous ranges that cover [0, n) exactly once,
 // on up to num_threads() threads, with at least `grain` items per thread (the
 // grain bounds the thread count; chunks may be smaller). A thread may get
-// several ranges. Runs body(0, n) on the caller when the work is small, when one
-// thread is set, or when already inside a parallel region.
+// several ranges (up to chunking.per_thread of its own, and others it takes
+// over). Runs body(0, n) on the caller when the work is small, when one thread
+// is set, or when already inside a parallel region.
 template <class Body>
-void parallel_for(std::ptrdiff_t n, std::ptrdiff_t grain, Body&& body) {
+void parallel_for(std::ptrdiff_t n, std::ptrdiff_t grain, Body&& body, Chunking chunking = {}) {
     if (n <= 0) return;
     grain = std::max<std::ptrdiff_t>(grain, 1);
     const std::ptrdiff_t chunks_by_work = (n + grain - 1) / grain;
     const int threads = static_cast<int>(std::min<std::ptrdiff_t>(num_threads(), chunks_by_work));
     if (threads > 1 && !detail::in_parallel()) {
         using B = std::remove_reference_t<Body>;
-        const std::ptrdiff_t chunks =
-            std::min<std::ptrdiff_t>(n, static_cast<std::ptrdiff_t>(threads) * kChunksPerThread);
+        const std::ptrdiff_t chunks = std::min<std::ptrdiff_t>(
+            n, static_cast<std::ptrdiff_t>(threads) * std::max(1, chunking.per_thread));
         detail::run_chunks(
             n, chunks, threads,
             [](void* ctx, std::ptrdiff_t b, std::ptrdiff_t e) { (*static_cast<B*>(ctx))(b, e); },

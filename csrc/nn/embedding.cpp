@@ -28,6 +28,7 @@ void embedding_backward(const T* dy, const std::int64_t* indices, std::ptrdiff_t
     const std::ptrdiff_t work = input_dim * dim + count * dim;
     const std::ptrdiff_t chunks = std::max<std::ptrdiff_t>(1, work / kParallelValues);
     const std::ptrdiff_t grain = std::max<std::ptrdiff_t>(1, input_dim / chunks);
+    // Every range scans all the indices: one range per thread (cpu/threads.h Chunking).
     parallel_for(input_dim, grain, [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
         std::memset(dtable + r0 * dim, 0, static_cast<std::size_t>((r1 - r0) * dim) * sizeof(T));
         for (std::ptrdiff_t i = 0; i < count; ++i) {
@@ -37,7 +38,7 @@ void embedding_backward(const T* dy, const std::int64_t* indices, std::ptrdiff_t
             const T* __restrict from = dy + i * dim;
             for (std::ptrdiff_t j = 0; j < dim; ++j) to[j] += from[j];
         }
-    });
+    }, Chunking{1});
 }
 
 template void embedding_forward<float>(const float*, std::ptrdiff_t, std::ptrdiff_t,
