@@ -91,6 +91,20 @@ def parallel_kernels(rng):
         _core.gather_rows(rows, index, out)
         return [out, np.array(_core.all_finite(rows))]
 
+    tokens = rng.integers(0, 500, (64, 40)).astype(np.int64)
+    token_grads = rng.standard_normal((64, 40, 96)).astype(f32)
+    gamma, beta = np.ones(600, f32), np.zeros(600, f32)
+
+    def layers():
+        table = np.empty((500, 96), f32)
+        _core.embedding_backward(token_grads, tokens, table)
+        y, mean, rstd = np.empty_like(rows), np.empty(500, f32), np.empty(500, f32)
+        _core.layernorm_forward(rows, gamma, beta, y, mean, rstd)
+        by, bmean = np.empty_like(rows), np.empty(600, f32)
+        bvar, binv = np.empty(600, f32), np.empty(600, f32)
+        _core.batchnorm_forward(rows, gamma, beta, bmean, bvar, binv, by)
+        return [table, y, mean, rstd, by, bmean, bvar, binv]
+
     return {
         "gemm bias gelu": lambda: gemm(a, b, bias=bias, activation="gelu"),
         "gemm trans_a trans_b": lambda: gemm(np.ascontiguousarray(a.T), np.ascontiguousarray(b.T),
@@ -101,6 +115,7 @@ def parallel_kernels(rng):
         "activations": activations,
         "optimizers": optimizers,
         "data": data,
+        "layers": layers,
     }
 
 
