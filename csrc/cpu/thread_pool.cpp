@@ -39,9 +39,6 @@ namespace pydl {
 
 namespace {
 std::atomic<int> g_spin_us{kDefaultSpinUs};
-// Waits do not spin before this steady-clock time (ns): set when a worker started
-// a job late, the sign that the cores are oversubscribed (cpu/thread_pool.h).
-std::atomic<std::int64_t> g_no_spin_until{0};
 std::atomic<std::int64_t> g_late_starts{0};
 std::atomic<int> g_delay_thread{-1};
 std::atomic<int> g_delay_us{0};
@@ -64,7 +61,6 @@ bool in_parallel() { return t_in_parallel; }
 
 int pool_workers() { return 0; }
 PoolCounts pool_counts() { return {}; }
-bool pool_spinning() { return false; }
 
 namespace detail {
 void run_chunks(std::ptrdiff_t n, std::ptrdiff_t, int, RangeFn fn, void* ctx) { fn(ctx, 0, n); }
@@ -82,18 +78,11 @@ std::int64_t now_ns() {
 }
 
 // A worker that starts a job this long after it was published found no free
-// core: a spinning worker sees a job within a microsecond when it has a core of
-// its own, a sleeping one is woken in tens of microseconds on an idle core. A
-// late start turns spinning off for kNoSpinForNs, so that no waiting thread takes
-// a core a working one needs (two threads of pydl sharing one core, each spinning
-// while the other waits to run, would otherwise lose a whole spin per job).
+// core (diagnostics, and the caller's cue to stop spinning for it): a spinning
+// worker sees a job within a microsecond when it has a core of its own; a
+// sleeping one is woken in tens of microseconds on an idle core.
 constexpr std::int64_t kLateFromSpinNs = 30'000;
 constexpr std::int64_t kLateFromSleepNs = 300'000;
-constexpr std::int64_t kNoSpinForNs = 200'000'000;
-
-void note_oversubscribed() {
-    g_no_spin_until.store(now_ns() + kNoSpinForNs, std::memory_order_relaxed);
-}
 // The others take over a participant's chunks once it has taken none of its own
 // for this long (or never started). Shorter would let a caller that finished its
 // share first take the whole job whenever the OS is slow to run a woken worker --
@@ -146,13 +135,14 @@ inline void cpu_relax() {
 }
 
 // Spins until ready(), until spin_us() has passed or until give_up(); returns
-// ready(). No spin while the cores are oversubscribed (g_no_spin_until).
+// ready(). Between short runs of pause instructions it yields the core: when
+// another thread waits for it (another process's, or pydl's own caller or worker
+// placed on the same core) that one runs at once, else the yield returns at once.
 template <class Ready, class GiveUp>
 bool spin_until(Ready&& ready, GiveUp&& give_up) {
     if (ready()) return true;
     const auto limit = std::chrono::microseconds(spin_us());
-    if (limit.count() == 0 || now_ns() < g_no_spin_until.load(std::memory_order_relaxed))
-        return false;
+    if (limit.count() == 0) return false;
     const auto start = Clock::now();
     for (;;) {
         for (int i = 0; i < 32; ++i) {
@@ -160,6 +150,7 @@ bool spin_until(Ready&& ready, GiveUp&& give_up) {
             if (ready()) return true;
         }
         if (Clock::now() - start >= limit || give_up()) return ready();
+        std::this_thread::yield();
     }
 }
 
@@ -284,10 +275,8 @@ public:
             for (int w = 0; w < helpers; ++w) {
                 if (waited <= (slot(w).woken ? kLateFromSleepNs : kLateFromSpinNs)) continue;
                 if (slot(w).range.progress_ns.load(std::memory_order_relaxed) == start &&
-                    slot(w).range.has_chunks(gen)) {
-                    note_oversubscribed();
+                    slot(w).range.has_chunks(gen))
                     return true;
-                }
             }
             return false;
         };
@@ -389,15 +378,13 @@ private:
         }
     }
 
-    // A late start (kLateFromSpinNs, kLateFromSleepNs) turns spinning off. The
+    // Counts late starts (kLateFromSpinNs, kLateFromSleepNs): diagnostics. The
     // publish time may belong to a newer job than the one this worker was woken
     // for; that only makes the start look earlier.
     void note_start(bool slept) {
         const std::int64_t late = now_ns() - published_ns_.load(std::memory_order_relaxed);
-        if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs)) {
-            note_oversubscribed();
+        if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs))
             late_starts_.fetch_add(1, std::memory_order_relaxed);
-        }
     }
 
     // Starts workers up to `wanted` (under submit_); returns how many there are.
@@ -457,7 +444,6 @@ PoolCounts pool_counts() {
     return {p.jobs_.load(), p.caller_chunks_.load(), p.worker_chunks(), p.late_starts_.load()};
 }
 
-bool pool_spinning() { return now_ns() >= g_no_spin_until.load(std::memory_order_relaxed); }
 
 namespace detail {
 void run_chunks(std::ptrdiff_t n, std::ptrdiff_t chunks, int threads, RangeFn fn, void* ctx) {

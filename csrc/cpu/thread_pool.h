@@ -12,8 +12,8 @@
 //   holds the job for at most that long. Not sooner: a worker the OS is slow to
 //   wake (a busy machine) still finds its share waiting, so pydl keeps all its
 //   threads' worth of CPU instead of running the job on the caller alone;
-// - every wait spins for at most spin_us() microseconds, then sleeps (a futex
-//   on Linux), and spins not at all while workers start late (no free core);
+// - every wait spins for at most spin_us() microseconds, yielding the core
+//   between short runs, then sleeps (a futex on Linux);
 // - the caller returns once every chunk is done; a worker that wakes after its
 //   job is over finds nothing to take and touches nothing.
 #pragma once
@@ -25,17 +25,18 @@ namespace pydl {
 // How long an idle thread spins before it sleeps, in microseconds. The default
 // covers the gaps between the parallel regions of one training step, so a busy
 // pydl keeps its workers awake, and is short enough that an idle one gives its
-// core away almost at once. Spinning pays only when cores are free: when a
-// worker starts a job late (no core was free to run it), waits stop spinning for
-// 0.2 s, and start again once workers start on time.
+// core away almost at once. A spinning thread yields between short runs of pause
+// instructions, so a thread waiting for its core (another process's, or pydl's
+// own caller or worker placed on the same core) runs at once; the caller stops
+// spinning for a worker that has not started in time.
 int spin_us();
 void set_spin_us(int us);
 inline constexpr int kDefaultSpinUs = 50;
 
 // Worker threads started so far (they are started on first need, never stopped).
 int pool_workers();
-// Diagnostics: whether waits spin now, and the pool's counters.
-bool pool_spinning();
+// Diagnostics: the pool's counters (a late start: a worker that began a job
+// long after it was published, for want of a free core).
 struct PoolCounts {
     std::int64_t jobs = 0, caller_chunks = 0, worker_chunks = 0, late_starts = 0;
 };
