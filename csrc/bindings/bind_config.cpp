@@ -94,8 +94,9 @@ void bind_config(py::module_& m) {
         d["caller_chunks"] = c.caller_chunks;
         d["worker_chunks"] = c.worker_chunks;
         d["late_starts"] = c.late_starts;
+        d["spinning"] = pool_spinning();
         return d;
-    }, "Diagnostics: workers, jobs, chunks run by callers and by workers, late starts (a worker found no free core).");
+    }, "Diagnostics: workers, jobs, chunks run by callers and by workers, late starts (a worker found no free core), whether waits spin now.");
     m.def("_set_test_delay", [](int thread_index, int us) {
         if (us < 0 || us > 1000000) {
             throw py::value_error("us: expected an int between 0 and 1000000, received " +

@@ -39,6 +39,9 @@ namespace pydl {
 
 namespace {
 std::atomic<int> g_spin_us{kDefaultSpinUs};
+// Waits do not spin before this steady-clock time (ns): set when a worker started
+// a job late, the sign that other threads want the cores (cpu/thread_pool.h).
+std::atomic<std::int64_t> g_no_spin_until{0};
 std::atomic<std::int64_t> g_late_starts{0};
 std::atomic<int> g_delay_thread{-1};
 std::atomic<int> g_delay_us{0};
@@ -61,6 +64,7 @@ bool in_parallel() { return t_in_parallel; }
 
 int pool_workers() { return 0; }
 PoolCounts pool_counts() { return {}; }
+bool pool_spinning() { return false; }
 
 namespace detail {
 void run_chunks(std::ptrdiff_t n, std::ptrdiff_t, int, RangeFn fn, void* ctx) { fn(ctx, 0, n); }
@@ -78,11 +82,18 @@ std::int64_t now_ns() {
 }
 
 // A worker that starts a job this long after it was published found no free
-// core (diagnostics, and the caller's cue to stop spinning for it): a spinning
-// worker sees a job within a microsecond when it has a core of its own; a
-// sleeping one is woken in tens of microseconds on an idle core.
+// core: a spinning worker sees a job within a microsecond when it has a core of
+// its own; a sleeping one is woken in tens of microseconds on an idle core. A
+// late start turns spinning off for kNoSpinForNs: next to processes that want
+// every core, a sleeping worker is woken ahead of them (it has slept, they have
+// not), while a spinning one has given its turn away by yielding.
 constexpr std::int64_t kLateFromSpinNs = 30'000;
 constexpr std::int64_t kLateFromSleepNs = 300'000;
+constexpr std::int64_t kNoSpinForNs = 50'000'000;
+
+void note_contention() {
+    g_no_spin_until.store(now_ns() + kNoSpinForNs, std::memory_order_relaxed);
+}
 // The others take over a participant's chunks once it has taken none of its own
 // for this long (or never started). Shorter would let a caller that finished its
 // share first take the whole job whenever the OS is slow to run a woken worker --
@@ -138,11 +149,13 @@ inline void cpu_relax() {
 // ready(). Between short runs of pause instructions it yields the core: when
 // another thread waits for it (another process's, or pydl's own caller or worker
 // placed on the same core) that one runs at once, else the yield returns at once.
+// No spin for a while after a late start (g_no_spin_until).
 template <class Ready, class GiveUp>
 bool spin_until(Ready&& ready, GiveUp&& give_up) {
     if (ready()) return true;
     const auto limit = std::chrono::microseconds(spin_us());
-    if (limit.count() == 0) return false;
+    if (limit.count() == 0 || now_ns() < g_no_spin_until.load(std::memory_order_relaxed))
+        return false;
     const auto start = Clock::now();
     for (;;) {
         for (int i = 0; i < 32; ++i) {
@@ -275,8 +288,10 @@ public:
             for (int w = 0; w < helpers; ++w) {
                 if (waited <= (slot(w).woken ? kLateFromSleepNs : kLateFromSpinNs)) continue;
                 if (slot(w).range.progress_ns.load(std::memory_order_relaxed) == start &&
-                    slot(w).range.has_chunks(gen))
+                    slot(w).range.has_chunks(gen)) {
+                    note_contention();
                     return true;
+                }
             }
             return false;
         };
@@ -378,13 +393,15 @@ private:
         }
     }
 
-    // Counts late starts (kLateFromSpinNs, kLateFromSleepNs): diagnostics. The
-    // publish time may belong to a newer job than the one this worker was woken
-    // for; that only makes the start look earlier.
+    // A late start (kLateFromSpinNs, kLateFromSleepNs) turns spinning off for a
+    // while. The publish time may belong to a newer job than the one this worker
+    // was woken for; that only makes the start look earlier.
     void note_start(bool slept) {
         const std::int64_t late = now_ns() - published_ns_.load(std::memory_order_relaxed);
-        if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs))
+        if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs)) {
+            note_contention();
             late_starts_.fetch_add(1, std::memory_order_relaxed);
+        }
     }
 
     // Starts workers up to `wanted` (under submit_); returns how many there are.
@@ -443,6 +460,8 @@ PoolCounts pool_counts() {
     Pool& p = Pool::get();
     return {p.jobs_.load(), p.caller_chunks_.load(), p.worker_chunks(), p.late_starts_.load()};
 }
+
+bool pool_spinning() { return now_ns() >= g_no_spin_until.load(std::memory_order_relaxed); }
 
 
 namespace detail {

@@ -13,7 +13,8 @@
 //   wake (a busy machine) still finds its share waiting, so pydl keeps all its
 //   threads' worth of CPU instead of running the job on the caller alone;
 // - every wait spins for at most spin_us() microseconds, yielding the core
-//   between short runs, then sleeps (a futex on Linux);
+//   between short runs, then sleeps (a futex on Linux); no spinning for 50 ms
+//   after a worker started late (other threads want the cores);
 // - the caller returns once every chunk is done; a worker that wakes after its
 //   job is over finds nothing to take and touches nothing.
 #pragma once
@@ -27,16 +28,19 @@ namespace pydl {
 // pydl keeps its workers awake, and is short enough that an idle one gives its
 // core away almost at once. A spinning thread yields between short runs of pause
 // instructions, so a thread waiting for its core (another process's, or pydl's
-// own caller or worker placed on the same core) runs at once; the caller stops
-// spinning for a worker that has not started in time.
+// own caller or worker placed on the same core) runs at once. When a worker
+// starts a job late (no core was free for it), waits do not spin for 50 ms: next
+// to processes that want every core a sleeping worker is woken ahead of them,
+// a yielding one waits its turn.
 int spin_us();
 void set_spin_us(int us);
 inline constexpr int kDefaultSpinUs = 50;
 
 // Worker threads started so far (they are started on first need, never stopped).
 int pool_workers();
-// Diagnostics: the pool's counters (a late start: a worker that began a job
-// long after it was published, for want of a free core).
+// Diagnostics: whether waits spin now, and the pool's counters (a late start: a
+// worker that began a job long after it was published, for want of a free core).
+bool pool_spinning();
 struct PoolCounts {
     std::int64_t jobs = 0, caller_chunks = 0, worker_chunks = 0, late_starts = 0;
 };
