@@ -122,6 +122,8 @@ def test_threads_per_process_default_to_the_cores_shared(tmp_path):
         assert len(v["warnings"]) == (0 if cores >= 2 else 1)  # 2 processes on 1 core: warned
 
 
+@pytest.mark.skipif(pydl.show_config(print_it=False)["threading"] == "serial",
+                    reason="a serial build runs one thread whatever PYDL_NUM_THREADS says")
 def test_oversubscribed_processes_are_warned_about(tmp_path):
     cores = launcher.usable_cores()
     values, _, _ = results("threads", tmp_path, env={"PYDL_NUM_THREADS": str(cores)})
