@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the
+    # repository's pydl/ source folder must not shadow the installed package
     __package__ = "benchmarks"  # noqa: A001
 
 from benchmarks import machine, report  # noqa: E402

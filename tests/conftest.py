@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import pydl
 from pydl import _core
+
+# The repository's `benchmarks` package is tested too. Its root is appended, not
+# prepended: the root also holds the `pydl/` source folder, which must not shadow the
+# installed package, here or in worker processes that inherit this path (joblib's loky
+# workers in the scikit-learn tests do).
+REPOSITORY = str(Path(__file__).resolve().parents[1])
+if REPOSITORY not in sys.path:
+    sys.path.append(REPOSITORY)
 
 ISA_ORDER = ("generic", "avx2", "avx512")
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
+from ..child_process import run_child
 from ..results import Run, Table, fmt
 from ..settings import MNIST_SIZES, WIDE_SIZES
 from .common import publish
 
 WORKLOAD = "distributed"
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = 0.85  # 2 processes x 1 thread over 1 process x 2 threads, on the wide network
 # The N-node projection (docs/distributed.md): Ethernet links (bytes/s) and the latency
 # of one message of the ring (TCP through the kernel: tens of microseconds).
@@ -74,13 +72,11 @@ def _job(spec: dict, processes: int, threads: int, timeout: float) -> dict:
 
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PMI_", "MPI_LOCAL", "OMPI_", "SLURM_"))}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env["PYDL_NUM_THREADS"] = str(threads)
     command = [sys.executable, "-m", "benchmarks.distributed_child", json.dumps(spec)]
     if processes > 1:
         command = mpiexec_command(processes) + command
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=timeout)
+    proc = run_child(command, env, timeout)
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"exit code {proc.returncode}")
@@ -111,6 +107,7 @@ def _spec(run: Run, net) -> dict:
 def run_workload(run: Run) -> None:
     try:
         import mpi4py  # noqa: F401
+
         from pydl.distribution.launcher import mpiexec_command
 
         mpiexec_command(2)

@@ -7,25 +7,19 @@ process (benchmarks/memory_child.py), so imports and other workloads do not mix 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 from .. import pydl_side
+from ..child_process import run_child
 from ..results import Run, Table, fmt
 from ..settings import MNIST_SIZES
 from .common import publish
 
 WORKLOAD = "memory"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _child(run: Run, spec: dict) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.memory_child", json.dumps(spec)],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    proc = run_child([sys.executable, "-m", "benchmarks.memory_child", json.dumps(spec)])
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip()
                            else f"exit code {proc.returncode}")

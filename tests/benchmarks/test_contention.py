@@ -6,19 +6,14 @@ verdicts follow the numbers. Nothing here asserts a timing."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.busy import busy_processes  # noqa: E402
-from benchmarks.other_builds import parse_spec  # noqa: E402
-from benchmarks.results import Run  # noqa: E402
-from benchmarks.settings import make_settings  # noqa: E402
-from benchmarks.workloads import contention  # noqa: E402
+from benchmarks.busy import busy_processes
+from benchmarks.other_builds import parse_spec
+from benchmarks.results import Run
+from benchmarks.settings import make_settings
+from benchmarks.workloads import contention
 
 
 def test_busy_processes_spin_during_the_block_and_die_after_it():

@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from benchmarks.numpy_mlp import SGD, Adam, NumpyMLP  # noqa: E402
+from benchmarks.numpy_mlp import SGD, Adam, NumpyMLP
 
 CE = "sparse_categorical_crossentropy"
 

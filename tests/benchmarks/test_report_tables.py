@@ -6,19 +6,13 @@ nothing here times anything."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import machine  # noqa: E402
-from benchmarks.results import Run  # noqa: E402
-from benchmarks.settings import MNIST_SIZES, Net, make_settings  # noqa: E402
-from benchmarks.workloads import common, gemm, predict  # noqa: E402
+from benchmarks import machine
+from benchmarks.results import Run
+from benchmarks.settings import MNIST_SIZES, Net, make_settings
+from benchmarks.workloads import common, gemm, predict
 
 ESTIMATE = {"gflops_per_core": 83.2, "flops_per_cycle": 32, "clock_mhz": 2600.0,
             "clock_is_max": False, "derivation": "ESTIMATE 2.60 GHz x 32 = 83 GFLOP/s per core"}

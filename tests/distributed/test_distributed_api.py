@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -22,10 +23,13 @@ _LAUNCHER_VARS = ("PMI_", "MPI_LOCAL", "OMPI_", "SLURM_", "MV2_")
 
 
 def _python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter outside any launcher, in an empty working
+    directory (a source checkout there would shadow the installed package)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(_LAUNCHER_VARS)}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
-                          capture_output=True, text=True, timeout=120)
+    with tempfile.TemporaryDirectory() as cwd:
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
+                              capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_a_world_of_one_needs_no_mpi():
