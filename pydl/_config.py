@@ -2,8 +2,9 @@
 
 Environment variables (read once, at import):
 
-- ``PYDL_ISA=generic|avx2|avx512`` caps the SIMD path; it never raises it above
-  what the CPU supports.
+- ``PYDL_ISA=generic|avx2|avx512|avx512_bf16`` caps the SIMD path; it never raises
+  it above what the CPU supports. ``avx512_bf16`` is AVX-512 with AVX512_BF16 (the
+  bfloat16 kernels of ``mixed_bfloat16``); any lower cap turns those off.
 - ``PYDL_NUM_THREADS`` (else ``OMP_NUM_THREADS``) sets the default thread count
   of the C++ core; otherwise it is the number of CPUs this process may use (its
   affinity mask, lowered by a cgroup CPU quota: pydl/_cpus.py), divided among the
@@ -24,20 +25,20 @@ import warnings
 
 from . import _core, _cpus
 
-_ISA_NAMES = ("generic", "avx2", "avx512")
+_ISA_NAMES = ("generic", "avx2", "avx512", "avx512_bf16")
 
 
 def _isa_cap_from_env() -> str:
     cap = os.environ.get("PYDL_ISA", "").strip().lower()
     if not cap:
-        return "avx512"
+        return _ISA_NAMES[-1]
     if cap not in _ISA_NAMES:
         warnings.warn(
             f"PYDL_ISA: expected one of {', '.join(_ISA_NAMES)}, received {cap!r}; ignoring it",
             RuntimeWarning,
             stacklevel=3,
         )
-        return "avx512"
+        return _ISA_NAMES[-1]
     return cap
 
 
@@ -173,12 +174,21 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
+def _float_path(isa: str) -> str:
+    # avx512_bf16 is avx512's float kernels plus the bfloat16 ones.
+    return "avx512" if isa == "avx512_bf16" else isa
+
+
 def show_config(print_it: bool = True) -> dict:
     """Prints and returns how this pydl was built and what it runs.
 
     Returns:
-        A dict with keys ``version``, ``compiler``, ``simd`` (the path chosen at
-        run time), ``simd_detected`` (the best path the CPU supports),
+        A dict with keys ``version``, ``compiler``, ``simd`` (the float kernels'
+        path chosen at run time: generic, avx2 or avx512), ``simd_detected`` (the
+        best such path the CPU supports), ``bf16`` (True when ``mixed_bfloat16``
+        runs bfloat16 kernels: the CPU has AVX512_BF16 and ``PYDL_ISA`` allows
+        ``avx512_bf16``; else it runs the float32 ones), ``bf16_detected``
+        (whether the CPU has AVX512_BF16, whatever the cap),
         ``simd_compiled``, ``openmp`` (False: the core's threads are its own pool),
         ``threading`` ("pool" or "serial"), ``threads`` (what the core uses),
         ``threads_source`` (``PYDL_NUM_THREADS``, ``OMP_NUM_THREADS``, ``usable
@@ -198,8 +208,10 @@ def show_config(print_it: bool = True) -> dict:
     config = {
         "version": __version__,
         "compiler": info["compiler"],
-        "simd": _core.active_isa(),
-        "simd_detected": _core.detected_isa(),
+        "simd": _float_path(_core.active_isa()),
+        "simd_detected": _float_path(_core.detected_isa()),
+        "bf16": bool(_core.bf16_kernels()),
+        "bf16_detected": _core.detected_isa() == "avx512_bf16",
         "simd_compiled": list(info["simd_compiled"]),
         "openmp": bool(info["openmp"]),
         "threading": str(info["threading"]),

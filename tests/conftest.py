@@ -20,14 +20,25 @@ REPOSITORY = str(Path(__file__).resolve().parents[1])
 if REPOSITORY not in sys.path:
     sys.path.append(REPOSITORY)
 
-ISA_ORDER = ("generic", "avx2", "avx512")
+ISA_ORDER = ("generic", "avx2", "avx512", "avx512_bf16")
+FLOAT_ISAS = ISA_ORDER[:3]  # avx512_bf16 runs the avx512 float kernels (plus bfloat16 ones)
+
+
+def float_path(isa: str) -> str:
+    """The float kernels' path of a SIMD level (show_config's "simd")."""
+    return "avx512" if isa == "avx512_bf16" else isa
 
 
 def supported_isas() -> list[str]:
-    """SIMD paths both compiled in and supported by this CPU, lowest first."""
+    """Float SIMD paths both compiled in and supported by this CPU, lowest first."""
     compiled = set(_core.build_info()["simd_compiled"])
-    best = ISA_ORDER.index(_core.detected_isa())
-    return [isa for isa in ISA_ORDER[: best + 1] if isa in compiled]
+    best = FLOAT_ISAS.index(float_path(_core.detected_isa()))
+    return [isa for isa in FLOAT_ISAS[: best + 1] if isa in compiled]
+
+
+def bf16_supported() -> bool:
+    """Whether this CPU and build run the bfloat16 kernels (when PYDL_ISA allows them)."""
+    return _core.detected_isa() == "avx512_bf16"
 
 
 @contextlib.contextmanager

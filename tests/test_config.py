@@ -9,7 +9,7 @@ import pytest
 import pydl
 from pydl import _core
 
-from conftest import ISA_ORDER, supported_isas
+from conftest import FLOAT_ISAS, ISA_ORDER, bf16_supported, float_path, supported_isas
 
 
 def run_python(code, env, tmp_path, check=True):
@@ -28,7 +28,9 @@ def test_show_config_keys_and_types(capsys):
         assert key in config
         assert key in printed
     assert config["version"] == pydl.__version__
-    assert config["simd"] in ISA_ORDER
+    assert config["simd"] in FLOAT_ISAS
+    assert config["bf16"] is (_core.active_isa() == "avx512_bf16") is _core.bf16_kernels()
+    assert config["bf16_detected"] is bf16_supported()
     assert "generic" in config["simd_compiled"]
     assert isinstance(config["openmp"], bool)
     assert config["threading"] in ("pool", "serial")
@@ -44,20 +46,24 @@ def test_show_config_silent(capsys):
 
 @pytest.mark.parametrize("cap", ISA_ORDER)
 def test_isa_cap_from_environment(cap, tmp_path):
-    """PYDL_ISA caps the path, never raises it, and show_config reports it."""
-    code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
+    """PYDL_ISA caps the path, never raises it, and show_config reports it: the float
+    kernels' path, and bf16 only when the cap is avx512_bf16 on a CPU that has it."""
+    code = ("import pydl; c = pydl.show_config(print_it=False); "
+            "print(c['simd'], c['bf16'], c['bf16_detected'])")
     env = dict(os.environ, PYDL_ISA=cap)
-    out = run_python(code, env, tmp_path).stdout.strip()
+    simd, bf16, bf16_detected = run_python(code, env, tmp_path).stdout.split()
     detected = _core.detected_isa()
     expected = cap if ISA_ORDER.index(cap) <= ISA_ORDER.index(detected) else detected
-    assert out == expected
+    assert simd == float_path(expected)
+    assert bf16 == str(expected == "avx512_bf16")
+    assert bf16_detected == str(bf16_supported())
 
 
 def test_bad_isa_cap_warns_and_is_ignored(tmp_path):
     code = "import pydl; print(pydl.show_config(print_it=False)['simd'])"
     env = dict(os.environ, PYDL_ISA="sse9")
     proc = run_python(code, env, tmp_path)
-    assert proc.stdout.strip() == _core.detected_isa()
+    assert proc.stdout.strip() == float_path(_core.detected_isa())
     assert "PYDL_ISA" in proc.stderr
 
 

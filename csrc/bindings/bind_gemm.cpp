@@ -1,9 +1,13 @@
 // gemm, matmul, dense_forward, dense_backward (docs/core_api.md, "GEMM and Dense").
+#include <time.h>
+
+#include <chrono>
 #include <string>
 
 #include "bindings/array_checks.h"
 #include "bindings/bindings.h"
 #include "gemm/gemm.h"
+#include "gemm/peak.h"
 #include "nn/activation.h"
 #include "nn/dense.h"
 
@@ -46,6 +50,15 @@ py::array output_like(const py::object& obj, const char* name, const py::array& 
     return a;
 }
 
+// bf16=True: the products read bfloat16-rounded operands (gemm/bf16.h); float32 only.
+gemm::Operands operands_arg(bool bf16, FloatType ft) {
+    if (bf16 && ft != FloatType::f32) {
+        throw py::type_error("bf16: bfloat16 operands need float32 arrays, received float64 "
+                             "(pass bf16=False)");
+    }
+    return bf16 ? gemm::Operands::bf16 : gemm::Operands::as_is;
+}
+
 template <class T>
 const T* ptr_or_null(const py::object& obj) {
     return obj.is_none() ? nullptr : const_data<T>(py::reinterpret_borrow<py::array>(obj));
@@ -59,9 +72,10 @@ T* mut_or_null(const py::object& obj) {
 
 void gemm_binding(const py::object& a_obj, const py::object& b_obj, const py::object& out_obj,
                   bool trans_a, bool trans_b, const py::object& bias_obj,
-                  const std::string& activation, double alpha, bool accumulate) {
+                  const std::string& activation, double alpha, bool accumulate, bool bf16) {
     py::array a = require_array(a_obj, "a");
     const FloatType ft = require_float_input(a, "a");
+    const gemm::Operands operands = operands_arg(bf16, ft);
     require_ndim(a, "a", 2);
     py::array b = input_like(b_obj, "b", a, "a", {-1, -1});
     const py::ssize_t m = trans_a ? a.shape(1) : a.shape(0);
@@ -100,7 +114,7 @@ void gemm_binding(const py::object& a_obj, const py::object& b_obj, const py::ob
         T* pc = mutable_data<T>(out);
         const py::ssize_t lda = a.shape(1), ldb = b.shape(1);
         py::gil_scoped_release release;
-        gemm::gemm<T>(trans_a, trans_b, m, n, k, pa, lda, pb, ldb, pc, n, ep);
+        gemm::gemm<T>(trans_a, trans_b, m, n, k, pa, lda, pb, ldb, pc, n, ep, operands);
     };
     if (ft == FloatType::f32) run(0.0f); else run(0.0);
 }
@@ -130,9 +144,11 @@ py::array matmul_binding(const py::object& a_obj, const py::object& b_obj) {
 
 void dense_forward_binding(const py::object& x_obj, const py::object& w_obj,
                            const py::object& b_obj, const std::string& activation,
-                           const py::object& y_obj, const py::object& z_obj, double alpha) {
+                           const py::object& y_obj, const py::object& z_obj, double alpha,
+                           bool bf16) {
     py::array x = require_array(x_obj, "x");
     const FloatType ft = require_float_input(x, "x");
+    const gemm::Operands operands = operands_arg(bf16, ft);
     require_ndim(x, "x", 2);
     const py::ssize_t batch = x.shape(0), in = x.shape(1);
     py::array w = input_like(w_obj, "w", x, "x", {in, -1});
@@ -161,7 +177,8 @@ void dense_forward_binding(const py::object& x_obj, const py::object& w_obj,
         T* py_ = mut_or_null<T>(y_obj);
         T* pz = mut_or_null<T>(z_obj);
         py::gil_scoped_release release;
-        nn::dense_forward<T>(px, pw, pb, batch, in, out, act, static_cast<T>(alpha), py_, pz);
+        nn::dense_forward<T>(px, pw, pb, batch, in, out, act, static_cast<T>(alpha), py_, pz,
+                             operands);
     };
     if (ft == FloatType::f32) run(0.0f); else run(0.0);
 }
@@ -170,9 +187,11 @@ void dense_backward_binding(const py::object& x_obj, const py::object& w_obj,
                             const py::object& z_obj, const py::object& y_obj,
                             const py::object& dy_obj, const std::string& activation,
                             const py::object& dz_obj, const py::object& dx_obj,
-                            const py::object& dw_obj, const py::object& db_obj, double alpha) {
+                            const py::object& dw_obj, const py::object& db_obj, double alpha,
+                            bool bf16) {
     py::array x = require_array(x_obj, "x");
     const FloatType ft = require_float_input(x, "x");
+    const gemm::Operands operands = operands_arg(bf16, ft);
     require_ndim(x, "x", 2);
     const py::ssize_t batch = x.shape(0), in = x.shape(1);
     py::array w = input_like(w_obj, "w", x, "x", {in, -1});
@@ -233,7 +252,7 @@ void dense_backward_binding(const py::object& x_obj, const py::object& w_obj,
         T* pdb = mut_or_null<T>(db_obj);
         py::gil_scoped_release release;
         nn::dense_backward<T>(px, pw, pz, py_, pdy, batch, in, out, act, static_cast<T>(alpha), pdz,
-                              pdx, pdw, pdb);
+                              pdx, pdw, pdb, operands);
     };
     if (ft == FloatType::f32) run(0.0f); else run(0.0);
 }
@@ -244,15 +263,20 @@ void bind_gemm(py::module_& m) {
     m.def("gemm", &gemm_binding, py::arg("a"), py::arg("b"), py::arg("out"),
           py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("bias") = py::none(),
           py::arg("activation") = "linear", py::arg("alpha") = 0.0, py::arg("accumulate") = false,
-          "out = act(op(a) @ op(b) + bias), or out += op(a) @ op(b) when accumulate.");
+          py::arg("bf16") = false,
+          "out = act(op(a) @ op(b) + bias), or out += op(a) @ op(b) when accumulate; bf16: "
+          "a and b rounded to bfloat16, float32 sums (float32 only).");
     m.def("matmul", &matmul_binding, py::arg("a"), py::arg("b"), "A new array a @ b (2-D).");
     m.def("dense_forward", &dense_forward_binding, py::arg("x"), py::arg("w"), py::arg("b"),
           py::arg("activation"), py::arg("y"), py::arg("z") = py::none(), py::arg("alpha") = 0.0,
-          "z = x @ w + b, y = act(z) (z may be None unless the activation needs it).");
+          py::arg("bf16") = false,
+          "z = x @ w + b, y = act(z) (z may be None unless the activation needs it); bf16: the "
+          "product reads x and w rounded to bfloat16.");
     m.def("dense_backward", &dense_backward_binding, py::arg("x"), py::arg("w"), py::arg("z"),
           py::arg("y"), py::arg("dy"), py::arg("activation"), py::arg("dz"), py::arg("dx"),
-          py::arg("dw"), py::arg("db"), py::arg("alpha") = 0.0,
-          "dz = dy * act'(.), dw = x.T @ dz, db = dz.sum(0), dx = dz @ w.T.");
+          py::arg("dw"), py::arg("db"), py::arg("alpha") = 0.0, py::arg("bf16") = false,
+          "dz = dy * act'(.), dw = x.T @ dz, db = dz.sum(0), dx = dz @ w.T; bf16: the products "
+          "read x, w and dz rounded to bfloat16.");
     m.def("_gemm_tile_grid", [](py::ssize_t m, py::ssize_t n, py::ssize_t k, int threads,
                                 const std::string& dtype, bool trans_b) {
         if (m < 0 || n < 0 || k < 0 || threads < 1) {
@@ -265,8 +289,11 @@ void bind_gemm(py::module_& m) {
             g = gemm::gemm_tile_grid<float>(trans_b, m, n, k, threads);
         } else if (dtype == "float64") {
             g = gemm::gemm_tile_grid<double>(trans_b, m, n, k, threads);
+        } else if (dtype == "bfloat16") {
+            g = gemm::gemm_tile_grid<float>(trans_b, m, n, k, threads, gemm::Operands::bf16);
         } else {
-            throw py::value_error("dtype: expected 'float32' or 'float64', received '" + dtype + "'");
+            throw py::value_error("dtype: expected 'float32', 'float64' or 'bfloat16', received '" +
+                                  dtype + "'");
         }
         return py::make_tuple(g.gm, g.gn, g.threads);
     }, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("threads"), py::arg("dtype") = "float32",
@@ -276,8 +303,45 @@ void bind_gemm(py::module_& m) {
     m.def("gemm_kernel_name", [](const std::string& dtype) {
         if (dtype == "float32") return std::string(gemm::gemm_kernel_name<float>());
         if (dtype == "float64") return std::string(gemm::gemm_kernel_name<double>());
-        throw py::value_error("dtype: expected 'float32' or 'float64', received '" + dtype + "'");
-    }, py::arg("dtype"), "Name of the GEMM microkernel installed for dtype.");
+        if (dtype == "bfloat16")
+            return std::string(gemm::gemm_kernel_name<float>(gemm::Operands::bf16));
+        throw py::value_error("dtype: expected 'float32', 'float64' or 'bfloat16', received '" +
+                              dtype + "'");
+    }, py::arg("dtype"),
+          "Name of the GEMM microkernel installed for dtype ('bfloat16': float32 products with "
+          "bf16=True; the float32 kernel where no bf16 kernel is installed).");
+    m.def("_peak_probe", [](const std::string& kind, long long rounds) {
+        gemm::PeakKind k;
+        if (kind == "float32") k = gemm::PeakKind::f32_fma;
+        else if (kind == "bfloat16") k = gemm::PeakKind::bf16_dot;
+        else throw py::value_error("kind: expected 'float32' or 'bfloat16', received '" + kind + "'");
+        if (rounds < 1) {
+            throw py::value_error("rounds: expected an int >= 1, received " + std::to_string(rounds));
+        }
+        auto cpu_seconds = [] {
+            timespec ts{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+        };
+        double flops, cpu;
+        std::chrono::duration<double> wall;
+        {
+            py::gil_scoped_release release;
+            const auto t0 = std::chrono::steady_clock::now();
+            const double c0 = cpu_seconds();
+            flops = gemm::peak_probe(k, rounds);
+            cpu = cpu_seconds() - c0;
+            wall = std::chrono::steady_clock::now() - t0;
+        }
+        return py::make_tuple(flops, wall.count(), cpu);
+    }, py::arg("kind"), py::arg("rounds"),
+          "Benchmarks: (flops, wall seconds, thread CPU seconds) of `rounds` rounds of 24 "
+          "independent zmm multiply-adds (kind 'float32': VFMADD231PS; 'bfloat16': VDPBF16PS) on "
+          "the calling thread; flops is 0 when the active SIMD path lacks the instruction. On a "
+          "shared machine flops / CPU seconds is the core's rate while it ran.");
+    m.def("bf16_kernels", [] { return gemm::bf16_kernels_installed(); },
+          "Whether bf16=True products run bfloat16 kernels now (AVX512_BF16, not capped by "
+          "PYDL_ISA); else they run the float32 kernels.");
 }
 
 }  // namespace pydl::bind

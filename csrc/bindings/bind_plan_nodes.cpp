@@ -82,10 +82,11 @@ void bind_plan_nodes(py::module_& pm) {
         .def_property_readonly("description", &Node::describe);
 
     py::class_<plan::DenseNode, Node, std::shared_ptr<plan::DenseNode>>(
-        pm, "Dense", "Dense(kernel, bias=None, activation='linear', alpha=0.0): float32 kernel "
-                     "(in, out) and bias (out,), updated in place.")
+        pm, "Dense", "Dense(kernel, bias=None, activation='linear', alpha=0.0, bf16=False): float32 "
+                     "kernel (in, out) and bias (out,), updated in place; bf16: its products "
+                     "read bfloat16-rounded operands (as dense_forward/dense_backward).")
         .def(py::init([](const py::object& kernel_obj, const py::object& bias_obj,
-                         const std::string& activation, double alpha) {
+                         const std::string& activation, double alpha, bool bf16) {
                  py::array kernel = owned_f32(kernel_obj, "kernel");
                  require_ndim(kernel, "kernel", 2);
                  float* bias = nullptr;
@@ -98,10 +99,13 @@ void bind_plan_nodes(py::module_& pm) {
                  const nn::Activation act = activation_arg(activation, alpha);
                  return std::make_shared<plan::DenseNode>(mutable_data<float>(kernel), bias,
                                                           kernel.shape(0), kernel.shape(1), act,
-                                                          static_cast<float>(alpha));
+                                                          static_cast<float>(alpha),
+                                                          bf16 ? gemm::Operands::bf16
+                                                               : gemm::Operands::as_is);
              }),
              py::arg("kernel"), py::arg("bias") = py::none(), py::arg("activation") = "linear",
-             py::arg("alpha") = 0.0, py::keep_alive<1, 2>(), py::keep_alive<1, 3>());
+             py::arg("alpha") = 0.0, py::arg("bf16") = false, py::keep_alive<1, 2>(),
+             py::keep_alive<1, 3>());
 
     py::class_<plan::ActivationNode, Node, std::shared_ptr<plan::ActivationNode>>(
         pm, "Activation", "Activation(activation, alpha=0.0): over the last axis.")

@@ -11,6 +11,16 @@
 namespace pydl {
 namespace {
 
+// Whether this build has the avx512_bf16 kernels (CMake defines PYDL_BF16 when the
+// compiler takes -mavx512bf16).
+constexpr bool bf16_compiled() {
+#if defined(PYDL_BF16)
+    return true;
+#else
+    return false;
+#endif
+}
+
 #if defined(PYDL_X86)
 unsigned long long read_xcr0() {
     unsigned int eax, edx;
@@ -34,7 +44,15 @@ Isa detect() {
     // "AVX-512" means the whole core set, as oneDNN's avx512_core: F, DQ, BW, VL.
     const bool avx512 = (ebx & (1u << 16)) && (ebx & (1u << 17)) && (ebx & (1u << 30)) &&
                         (ebx & (1u << 31));
-    if (avx512 && avx2 && fma && os_zmm) return Isa::avx512;
+    if (avx512 && avx2 && fma && os_zmm) {
+        // AVX512_BF16: CPUID leaf 7, subleaf 1, EAX bit 5 (the OS state is the ZMM one).
+        if (eax >= 1) {
+            unsigned int a1, b1, c1, d1;
+            __cpuid_count(7, 1, a1, b1, c1, d1);
+            if (a1 & (1u << 5)) return bf16_compiled() ? Isa::avx512_bf16 : Isa::avx512;
+        }
+        return Isa::avx512;
+    }
     if (avx2 && fma) return Isa::avx2;
     return Isa::generic;
 }
@@ -57,6 +75,7 @@ Registry& registry() {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
+        case Isa::avx512_bf16: return "avx512_bf16";
         case Isa::avx512: return "avx512";
         case Isa::avx2: return "avx2";
         default: return "generic";
@@ -64,7 +83,7 @@ const char* isa_name(Isa isa) {
 }
 
 bool parse_isa(const char* name, Isa* out) {
-    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512, Isa::avx512_bf16}) {
         if (std::strcmp(name, isa_name(isa)) == 0) {
             *out = isa;
             return true;

@@ -16,8 +16,12 @@
 // force the lower paths on a higher machine; it is not meant for concurrent use
 // with running kernels.
 //
-// Per-ISA sources are named `<name>__avx2.cpp` / `<name>__avx512.cpp` and get
-// their flags from CMake. They must keep everything they define inside a
+// `avx512_bf16` is AVX-512 plus AVX512_BF16 (VCVTNE2PS2BF16, VDPBF16PS): the
+// float kernels are the avx512 ones; it adds the bfloat16 GEMM (gemm/bf16.h).
+// Capping at `avx512` (PYDL_ISA=avx512) turns the bfloat16 kernels off.
+//
+// Per-ISA sources are named `<name>__avx2.cpp` / `<name>__avx512.cpp` /
+// `<name>__avx512_bf16.cpp` and get their flags from CMake. They must keep everything they define inside a
 // namespace of their own (e.g. `pydl::avx2`) and avoid std containers or other
 // out-of-line std templates: the linker may otherwise pick an AVX-512 copy of a
 // shared inline function for generic callers.
@@ -25,10 +29,10 @@
 
 namespace pydl {
 
-enum class Isa : int { generic = 0, avx2 = 1, avx512 = 2 };
+enum class Isa : int { generic = 0, avx2 = 1, avx512 = 2, avx512_bf16 = 3 };
 
 const char* isa_name(Isa isa);
-// Parses "generic", "avx2" or "avx512"; returns false for anything else.
+// Parses "generic", "avx2", "avx512" or "avx512_bf16"; returns false for anything else.
 bool parse_isa(const char* name, Isa* out);
 
 // Best path that this CPU and OS support (among the compiled ones).

@@ -11,12 +11,20 @@
 // block) and the element-wise activation runs on each tile right after its last
 // K block, while it is still in L1. Softmax needs whole rows, so it runs over
 // full rows once the product is done.
+//
+// One driver for every kernel family: an operand family (AsIs: the operands in
+// their own type, read in place or packed; Bf16: rounded to bfloat16 pairs as
+// they are packed, gemm/bf16.h) says how the A and B panels of a block are made
+// and what the microkernel's k counts; the loops, tiles, threads and epilogue
+// are the same.
 #include "gemm/gemm.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "cpu/threads.h"
+#include "gemm/bf16.h"
 #include "gemm/pack.h"
 #include "gemm/skinny.h"
 #include "gemm/tiles.h"
@@ -71,27 +79,138 @@ ptrdiff_t balanced_block(ptrdiff_t extent, ptrdiff_t max_block, ptrdiff_t unit) 
 // kernel's NR columns at base + s*step with row stride ld (packed, or B read in
 // place), then at most one packed tail panel of fewer columns, for `tail_uk`
 // (the narrow kernel when the tail fits it).
-template <class T>
+template <class T, class P>
 struct BPanels {
-    const T* base;
+    const P* base;
     ptrdiff_t step, ld, full;
-    const T* tail;
-    const Ukernel<T>* tail_uk;
+    const P* tail;
+    const Ukernel<T, P>* tail_uk;
 };
 
 // The micro-panels of A for one (ic, pc) block: panel r < full read in place at
 // base + r*step with strides (rs, cs); the others packed at tail + ...
-template <class T>
+template <class P>
 struct APanels {
-    const T* base;
+    const P* base;
     ptrdiff_t step, rs, cs, full;
-    const T* tail;
+    const P* tail;
     ptrdiff_t tail_step;
 };
 
+// The operands as they are: A and B read in place where the route says so
+// (Problem::direct_a / direct_b), else packed (gemm/pack.h).
 template <class T>
-void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels<T>& ap,
-                  const BPanels<T>& bp, ptrdiff_t ic, ptrdiff_t mb, ptrdiff_t jc, ptrdiff_t nb,
+struct AsIs {
+    using P = T;
+    static constexpr ptrdiff_t kUnit = 1;  // K blocks are cut at multiples of this
+    const UkernelSet<T>* ks;
+
+    static ptrdiff_t steps(ptrdiff_t kb) { return kb; }  // the microkernel's k for kb values
+
+    BPanels<T, P> b_panels(const Problem<T>& pr, P* buf, ptrdiff_t pc, ptrdiff_t jc,
+                           ptrdiff_t kb, ptrdiff_t nb) const {
+        const int nr = ks->main.nr;
+        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr;
+        BPanels<T, P> bp{};
+        bp.full = full;
+        if (pr.direct_b) {
+            bp.base = pr.b + pc * pr.ldb + jc;
+            bp.step = nr;
+            bp.ld = pr.ldb;
+        } else {
+            pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, buf);
+            bp.base = buf;
+            bp.step = nr * kb;
+            bp.ld = nr;
+        }
+        if (tail_cols) {
+            bp.tail_uk = tail_cols <= ks->narrow.nr ? &ks->narrow : &ks->main;
+            P* tail = buf + full * nr * kb;
+            pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols, bp.tail_uk->nr, tail);
+            bp.tail = tail;
+        }
+        return bp;
+    }
+
+    APanels<P> a_panels(const Problem<T>& pr, P* buf, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mb,
+                        ptrdiff_t kb) const {
+        const int mr = ks->main.mr;
+        APanels<P> ap{};
+        if (pr.direct_a) {
+            // op(A)[i][p] = a[i*rs + p*cs]
+            const ptrdiff_t rs = pr.trans_a ? 1 : pr.lda, cs = pr.trans_a ? pr.lda : 1;
+            ap.full = mb / mr;
+            ap.base = pr.a + ic * rs + pc * cs;
+            ap.step = mr * rs;
+            ap.rs = rs;
+            ap.cs = cs;
+            if (ap.full * mr < mb)
+                pack_a(pr.trans_a, pr.a, pr.lda, ic + ap.full * mr, pc, mb - ap.full * mr, kb, mr,
+                       buf);
+        } else {
+            pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, buf);
+        }
+        ap.tail = buf;
+        ap.tail_step = mr * kb;
+        return ap;
+    }
+};
+
+// float32 operands rounded to bfloat16 pairs in the packing (gemm/bf16.h): both
+// always packed; A in row layout (read through the kernel's strided entry) unless
+// transposed.
+struct Bf16 {
+    using P = std::uint32_t;
+    static constexpr ptrdiff_t kUnit = 2;
+    const Bf16Kernels* kernels;
+    const UkernelSet<float, P>* ks;
+
+    static ptrdiff_t steps(ptrdiff_t kb) { return (kb + 1) / 2; }
+
+    BPanels<float, P> b_panels(const Problem<float>& pr, P* buf, ptrdiff_t pc, ptrdiff_t jc,
+                               ptrdiff_t kb, ptrdiff_t nb) const {
+        const int nr = ks->main.nr;
+        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr, kq = steps(kb);
+        BPanels<float, P> bp{};
+        bp.full = full;
+        kernels->pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, buf);
+        bp.base = buf;
+        bp.step = nr * kq;
+        bp.ld = nr;
+        if (tail_cols) {
+            bp.tail_uk = tail_cols <= ks->narrow.nr ? &ks->narrow : &ks->main;
+            P* tail = buf + full * nr * kq;
+            kernels->pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols,
+                            bp.tail_uk->nr, tail);
+            bp.tail = tail;
+        }
+        return bp;
+    }
+
+    APanels<P> a_panels(const Problem<float>& pr, P* buf, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mb,
+                        ptrdiff_t kb) const {
+        const int mr = ks->main.mr;
+        const ptrdiff_t kq = steps(kb);
+        kernels->pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, buf);
+        APanels<P> ap{};
+        if (pr.trans_a) {  // dst[q*mr + i]: the packed entry
+            ap.tail = buf;
+            ap.tail_step = mr * kq;
+        } else {  // rows of pairs, dst[i*kq + q]: the strided entry
+            ap.full = (mb + mr - 1) / mr;
+            ap.base = buf;
+            ap.step = mr * kq;
+            ap.rs = kq;
+            ap.cs = 1;
+        }
+        return ap;
+    }
+};
+
+// kb: the microkernel's k (values, or pairs for bf16).
+template <class T, class P>
+void macro_kernel(const Ukernel<T, P>& main_uk, const Problem<T>& pr, const APanels<P>& ap,
+                  const BPanels<T, P>& bp, ptrdiff_t ic, ptrdiff_t mb, ptrdiff_t jc, ptrdiff_t nb,
                   ptrdiff_t kb, bool first, bool last) {
     const int mr = main_uk.mr;
     const bool load_c = pr.ep.accumulate || !first;
@@ -99,18 +218,18 @@ void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels
                           nn::is_elementwise(pr.ep.activation);
     for (ptrdiff_t jr = 0, s = 0; jr < nb; ++s) {
         const bool tail = s >= bp.full;
-        const Ukernel<T>& uk = tail ? *bp.tail_uk : main_uk;
+        const Ukernel<T, P>& uk = tail ? *bp.tail_uk : main_uk;
         const int nr = uk.nr;
         const ptrdiff_t cols = std::min<ptrdiff_t>(nr, nb - jr);
-        const T* b = tail ? bp.tail : bp.base + s * bp.step;
+        const P* b = tail ? bp.tail : bp.base + s * bp.step;
         const ptrdiff_t ldb = tail ? nr : bp.ld;
         const T* bias = (!load_c && pr.ep.bias) ? pr.ep.bias + jc + jr : nullptr;
         for (ptrdiff_t ir = 0, r = 0; ir < mb; ir += mr, ++r) {
             const ptrdiff_t rows = std::min<ptrdiff_t>(mr, mb - ir);
             const bool in_place = r < ap.full;
-            const T* a = in_place ? ap.base + r * ap.step : ap.tail + (r - ap.full) * ap.tail_step;
+            const P* a = in_place ? ap.base + r * ap.step : ap.tail + (r - ap.full) * ap.tail_step;
             const ptrdiff_t rs_a = in_place ? ap.rs : 1, cs_a = in_place ? ap.cs : mr;
-            const UkernelFn<T> fn = in_place ? uk.strided : uk.packed;
+            const UkernelFn<T, P> fn = in_place ? uk.strided : uk.packed;
             T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             fn(kb, a, rs_a, cs_a, b, ldb, c, pr.ldc, bias, load_c, static_cast<int>(rows),
                static_cast<int>(cols));
@@ -122,63 +241,30 @@ void macro_kernel(const Ukernel<T>& main_uk, const Problem<T>& pr, const APanels
     }
 }
 
-// The serial blocked GEMM of C[m0:m1, n0:n1].
-template <class T>
-void gemm_region(const UkernelSet<T>& ks, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1,
-                 ptrdiff_t n0, ptrdiff_t n1) {
-    const Ukernel<T>& uk = ks.main;
+// The serial blocked GEMM of C[m0:m1, n0:n1], with the operand family F.
+template <class T, class F>
+void gemm_region(const F& fam, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1, ptrdiff_t n0,
+                 ptrdiff_t n1) {
+    using P = typename F::P;
+    const auto& uk = fam.ks->main;
     PackBuffers& buf = thread_pack_buffers();
     const int mr = uk.mr, nr = uk.nr;
     // Blocks of (nearly) equal size: no thin last block of K, M or N.
-    const ptrdiff_t kc = balanced_block(pr.k, uk.kc, 1);
+    const ptrdiff_t kc = balanced_block(pr.k, uk.kc, F::kUnit);
     const ptrdiff_t mc = balanced_block(m1 - m0, uk.mc, mr);
     const ptrdiff_t nc = balanced_block(n1 - n0, uk.nc, nr);
-    T* a_packed = static_cast<T*>(buf.a.get(sizeof(T) * mc * kc));
-    T* b_packed = static_cast<T*>(buf.b.get(sizeof(T) * nc * kc));
+    P* a_packed = static_cast<P*>(buf.a.get(sizeof(P) * mc * F::steps(kc)));
+    P* b_packed = static_cast<P*>(buf.b.get(sizeof(P) * nc * F::steps(kc)));
     for (ptrdiff_t jc = n0; jc < n1; jc += nc) {
         const ptrdiff_t nb = std::min(nc, n1 - jc);
-        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr;
         for (ptrdiff_t pc = 0; pc < pr.k; pc += kc) {
             const ptrdiff_t kb = std::min(kc, pr.k - pc);
-            BPanels<T> bp{};
-            bp.full = full;
-            if (pr.direct_b) {
-                bp.base = pr.b + pc * pr.ldb + jc;
-                bp.step = nr;
-                bp.ld = pr.ldb;
-            } else {
-                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, b_packed);
-                bp.base = b_packed;
-                bp.step = nr * kb;
-                bp.ld = nr;
-            }
-            if (tail_cols) {
-                bp.tail_uk = tail_cols <= ks.narrow.nr ? &ks.narrow : &ks.main;
-                T* tail = b_packed + full * nr * kb;
-                pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols, bp.tail_uk->nr,
-                       tail);
-                bp.tail = tail;
-            }
+            const BPanels<T, P> bp = fam.b_panels(pr, b_packed, pc, jc, kb, nb);
             for (ptrdiff_t ic = m0; ic < m1; ic += mc) {
                 const ptrdiff_t mb = std::min(mc, m1 - ic);
-                APanels<T> ap{};
-                if (pr.direct_a) {
-                    // op(A)[i][p] = a[i*rs + p*cs]
-                    const ptrdiff_t rs = pr.trans_a ? 1 : pr.lda, cs = pr.trans_a ? pr.lda : 1;
-                    ap.full = mb / mr;
-                    ap.base = pr.a + ic * rs + pc * cs;
-                    ap.step = mr * rs;
-                    ap.rs = rs;
-                    ap.cs = cs;
-                    if (ap.full * mr < mb)
-                        pack_a(pr.trans_a, pr.a, pr.lda, ic + ap.full * mr, pc, mb - ap.full * mr,
-                               kb, mr, a_packed);
-                } else {
-                    pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, a_packed);
-                }
-                ap.tail = a_packed;
-                ap.tail_step = mr * kb;
-                macro_kernel(uk, pr, ap, bp, ic, mb, jc, nb, kb, pc == 0, pc + kb == pr.k);
+                const APanels<P> ap = fam.a_panels(pr, a_packed, ic, pc, mb, kb);
+                macro_kernel(uk, pr, ap, bp, ic, mb, jc, nb, F::steps(kb), pc == 0,
+                             pc + kb == pr.k);
             }
         }
     }
@@ -219,8 +305,8 @@ Route<T> route(bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
 }
 
 // C in a grid of macro-tiles (gemm/tiles.h) that the threads take one at a time.
-template <class T>
-void gemm_impl(const UkernelSet<T>& ks, const Problem<T>& pr, const TileShape& shape) {
+template <class T, class F>
+void gemm_impl(const F& fam, const Problem<T>& pr, const TileShape& shape) {
     const TileGrid grid = choose_tiles(shape, num_threads());
     const ptrdiff_t tiles = grid.count();
     // The grain holds parallel_for to the grid's thread count; it still makes one
@@ -228,7 +314,7 @@ void gemm_impl(const UkernelSet<T>& ks, const Problem<T>& pr, const TileShape& s
     parallel_for(tiles, ceil_div(tiles, grid.threads), [&](ptrdiff_t begin, ptrdiff_t end) {
         for (ptrdiff_t t = begin; t < end; ++t) {
             const TileBounds b = tile_bounds(shape, grid, t);
-            if (b.m0 < b.m1 && b.n0 < b.n1) gemm_region(ks, pr, b.m0, b.m1, b.n0, b.n1);
+            if (b.m0 < b.m1 && b.n0 < b.n1) gemm_region(fam, pr, b.m0, b.m1, b.n0, b.n1);
         }
     });
 }
@@ -265,11 +351,30 @@ void skinny_product(const Problem<T>& pr) {
     });
 }
 
+// Whether a product with these operands runs the bf16 kernels: float32 only,
+// and only where they are installed (else the float kernels: gemm/bf16.h).
+template <class T>
+const Bf16Kernels* bf16_route(Operands operands) {
+    if constexpr (std::is_same_v<T, float>) {
+        const Bf16Kernels& k = ukernels().bf16;
+        if (operands == Operands::bf16 && k.available()) return &k;
+    }
+    return nullptr;
+}
+
+TileShape bf16_shape(const Bf16Kernels& k, ptrdiff_t m, ptrdiff_t n, ptrdiff_t kk) {
+    const Ukernel<float, std::uint32_t>& uk = k.set.main;
+    return {m, n, kk, uk.mr, uk.nr, uk.nc, false, false};
+}
+
 }  // namespace
+
+bool bf16_kernels_installed() { return ukernels().bf16.available(); }
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const T* a,
-          ptrdiff_t lda, const T* b, ptrdiff_t ldb, T* c, ptrdiff_t ldc, const Epilogue<T>& ep) {
+          ptrdiff_t lda, const T* b, ptrdiff_t ldb, T* c, ptrdiff_t ldc, const Epilogue<T>& ep,
+          Operands operands) {
     if (m <= 0 || n <= 0) return;
     Problem<T> pr{trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, ep, false, false};
     if (ep.accumulate) {
@@ -278,12 +383,15 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
     }
     if (k <= 0) {
         empty_product(pr);
+    } else if (const Bf16Kernels* bk = bf16_route<T>(operands)) {
+        if constexpr (std::is_same_v<T, float>)
+            gemm_impl(Bf16{bk, &bk->set}, pr, bf16_shape(*bk, m, n, k));
     } else if (const Route<T> r = route<T>(trans_b, m, n, k); r.skinny) {
         skinny_product(pr);
     } else {
         pr.direct_a = r.direct_a;
         pr.direct_b = r.direct_b;
-        gemm_impl(*r.ks, pr, r.shape(m, n, k));
+        gemm_impl(AsIs<T>{r.ks}, pr, r.shape(m, n, k));
     }
     if (pr.ep.activation == nn::Activation::softmax) {
         parallel_for(m, std::max<ptrdiff_t>(1, 4096 / n), [&](ptrdiff_t r0, ptrdiff_t r1) {
@@ -294,24 +402,30 @@ void gemm(bool trans_a, bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, con
 }
 
 template <class T>
-const char* gemm_kernel_name() {
+const char* gemm_kernel_name(Operands operands) {
+    if (const Bf16Kernels* bk = bf16_route<T>(operands)) return bk->set.main.name;
     return kernels_for<T>().tall.main.name;
 }
 
 template <class T>
-TileGrid gemm_tile_grid(bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+TileGrid gemm_tile_grid(bool trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads,
+                        Operands operands) {
     if (m <= 0 || n <= 0 || k <= 0) return {};
+    if (const Bf16Kernels* bk = bf16_route<T>(operands))
+        return choose_tiles(bf16_shape(*bk, m, n, k), threads);
     const Route<T> r = route<T>(trans_b, m, n, k);
     return r.skinny ? TileGrid{} : choose_tiles(r.shape(m, n, k), threads);
 }
 
 template void gemm<float>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float*, ptrdiff_t,
-                          const float*, ptrdiff_t, float*, ptrdiff_t, const Epilogue<float>&);
+                          const float*, ptrdiff_t, float*, ptrdiff_t, const Epilogue<float>&,
+                          Operands);
 template void gemm<double>(bool, bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, const double*, ptrdiff_t,
-                           const double*, ptrdiff_t, double*, ptrdiff_t, const Epilogue<double>&);
-template const char* gemm_kernel_name<float>();
-template const char* gemm_kernel_name<double>();
-template TileGrid gemm_tile_grid<float>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
-template TileGrid gemm_tile_grid<double>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
+                           const double*, ptrdiff_t, double*, ptrdiff_t, const Epilogue<double>&,
+                           Operands);
+template const char* gemm_kernel_name<float>(Operands);
+template const char* gemm_kernel_name<double>(Operands);
+template TileGrid gemm_tile_grid<float>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, Operands);
+template TileGrid gemm_tile_grid<double>(bool, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, Operands);
 
 }  // namespace pydl::gemm

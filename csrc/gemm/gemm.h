@@ -10,6 +10,7 @@
 
 #include <cstddef>
 
+#include "gemm/bf16.h"
 #include "gemm/tiles.h"
 #include "nn/activation.h"
 
@@ -23,20 +24,23 @@ struct Epilogue {
     bool accumulate = false;  // C += op(A).op(B); then bias must be nullptr and activation linear
 };
 
+// `operands`: Operands::bf16 rounds A and B to bfloat16 in the packing and sums
+// in float32 (gemm/bf16.h; float only, and only where the bf16 kernels are
+// installed: elsewhere the product runs on the float kernels).
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k,
           const T* a, std::ptrdiff_t lda, const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc,
-          const Epilogue<T>& epilogue = {});
+          const Epilogue<T>& epilogue = {}, Operands operands = Operands::as_is);
 
 // The macro-tile grid the blocked path would use for this product at `threads`
 // threads (1 x 1 when it runs serially or takes the skinny path): diagnostics
 // and tests.
 template <class T>
 TileGrid gemm_tile_grid(bool trans_b, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k,
-                        int threads);
+                        int threads, Operands operands = Operands::as_is);
 
 // Name of the microkernel the active SIMD path uses for T (for show_config / benchmarks).
 template <class T>
-const char* gemm_kernel_name();
+const char* gemm_kernel_name(Operands operands = Operands::as_is);
 
 }  // namespace pydl::gemm

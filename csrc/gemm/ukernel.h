@@ -35,23 +35,27 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "cpu/isa.h"
 
 namespace pydl::gemm {
 
-template <class T>
-using UkernelFn = void (*)(std::ptrdiff_t k, const T* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
-                           const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, const T* bias,
+// T is the type of C and the bias; P the type of the packed operands A and B
+// (T itself, or a pair of bfloat16 values for the bfloat16 kernels: see
+// gemm/bf16.h, where k counts pairs and one multiply-add is a pair's dot product).
+template <class T, class P = T>
+using UkernelFn = void (*)(std::ptrdiff_t k, const P* a, std::ptrdiff_t rs_a, std::ptrdiff_t cs_a,
+                           const P* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, const T* bias,
                            bool load_c, int rows, int cols);
 
 // One installed microkernel with the cache blocking tuned for it.
-template <class T>
+template <class T, class P = T>
 struct Ukernel {
-    UkernelFn<T> packed = nullptr;   // A packed (rs_a == 1, cs_a == mr)
-    UkernelFn<T> strided = nullptr;  // A read in place
+    UkernelFn<T, P> packed = nullptr;   // A packed (rs_a == 1, cs_a == mr)
+    UkernelFn<T, P> strided = nullptr;  // A read in place
     int mr = 0, nr = 0;
-    std::ptrdiff_t mc = 0, kc = 0, nc = 0;  // multiples of mr / nr
+    std::ptrdiff_t mc = 0, kc = 0, nc = 0;  // multiples of mr / nr; kc counts values of T
     const char* name = "";
 };
 
@@ -59,9 +63,9 @@ struct Ukernel {
 // last column panel when it is at most narrow.nr wide, so that a product with a
 // few output columns (a classifier's 10) does not compute a full NR-wide tile.
 // narrow.nr == main.nr when an ISA has no narrower kernel.
-template <class T>
+template <class T, class P = T>
 struct UkernelSet {
-    Ukernel<T> main, narrow;
+    Ukernel<T, P> main, narrow;
 };
 
 // Per type, two sets: `tall` (the ISA's largest MR, the fastest on big
@@ -76,9 +80,28 @@ struct UkernelSets {
     UkernelSet<T> tall, short_rows;
 };
 
+// Packs a block of op(A) or op(B) rounded to bfloat16 (gemm/pack_bf16.h).
+using PackBf16AFn = void (*)(bool trans, const float* a, std::ptrdiff_t lda, std::ptrdiff_t i0,
+                             std::ptrdiff_t p0, std::ptrdiff_t mb, std::ptrdiff_t kb, int mr,
+                             std::uint32_t* dst);
+using PackBf16BFn = void (*)(bool trans, const float* b, std::ptrdiff_t ldb, std::ptrdiff_t p0,
+                             std::ptrdiff_t j0, std::ptrdiff_t kb, std::ptrdiff_t nb, int nr,
+                             std::uint32_t* dst);
+
+// float32 products with bfloat16 operands (gemm/bf16.h): installed only on the
+// avx512_bf16 path; elsewhere empty, and such products run the float kernels.
+struct Bf16Kernels {
+    UkernelSet<float, std::uint32_t> set;
+    PackBf16AFn pack_a = nullptr;
+    PackBf16BFn pack_b = nullptr;
+
+    bool available() const { return pack_a != nullptr; }
+};
+
 struct UkernelTable {
     UkernelSets<float> f32;
     UkernelSets<double> f64;
+    Bf16Kernels bf16;
 };
 
 // The kernels of the active SIMD path (cpu/isa.h).
@@ -86,10 +109,14 @@ const UkernelTable& ukernels();
 
 }  // namespace pydl::gemm
 
-// The tables of the per-ISA files (gemm/ukernel__avx2.cpp, gemm/ukernel__avx512.cpp).
+// The tables of the per-ISA files (gemm/ukernel__avx2.cpp, gemm/ukernel__avx512.cpp,
+// gemm/ukernel_bf16__avx512_bf16.cpp).
 namespace pydl::gemm::avx2 {
 UkernelTable ukernel_table();
 }
 namespace pydl::gemm::avx512 {
 UkernelTable ukernel_table();
+}
+namespace pydl::gemm::avx512_bf16 {
+Bf16Kernels bf16_kernels();
 }

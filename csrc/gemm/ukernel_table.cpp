@@ -29,6 +29,9 @@ void install(Isa isa) {
     if (isa >= Isa::avx2) g_table = avx2::ukernel_table();
     if (isa >= Isa::avx512) g_table = avx512::ukernel_table();
 #endif
+#if defined(PYDL_X86) && defined(PYDL_BF16)
+    if (isa >= Isa::avx512_bf16) g_table.bf16 = avx512_bf16::bf16_kernels();
+#endif
 }
 PYDL_REGISTER_KERNELS(install);
 

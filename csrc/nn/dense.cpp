@@ -11,16 +11,16 @@ using std::ptrdiff_t;
 
 template <class T>
 void dense_forward(const T* x, const T* w, const T* b, ptrdiff_t batch, ptrdiff_t in,
-                   ptrdiff_t out, Activation act, T alpha, T* y, T* z) {
+                   ptrdiff_t out, Activation act, T alpha, T* y, T* z, gemm::Operands operands) {
     gemm::Epilogue<T> ep;
     ep.bias = b;
     if (!z) {  // fused: y = act(x.w + b) in one pass
         ep.activation = act;
         ep.alpha = alpha;
-        gemm::gemm(false, false, batch, out, in, x, in, w, out, y, out, ep);
+        gemm::gemm(false, false, batch, out, in, x, in, w, out, y, out, ep, operands);
         return;
     }
-    gemm::gemm(false, false, batch, out, in, x, in, w, out, z, out, ep);
+    gemm::gemm(false, false, batch, out, in, x, in, w, out, z, out, ep, operands);
     const ptrdiff_t grain = std::max<ptrdiff_t>(1, 4096 / std::max<ptrdiff_t>(out, 1));
     parallel_for(batch, grain, [&](ptrdiff_t r0, ptrdiff_t r1) {
         activation_forward_rows(act, alpha, z + r0 * out, out, y + r0 * out, out, r1 - r0, out);
@@ -49,7 +49,7 @@ void column_sums(const T* dz, ptrdiff_t rows, ptrdiff_t cols, T* db) {
 template <class T>
 void dense_backward(const T* x, const T* w, const T* z, const T* y, const T* dy, ptrdiff_t batch,
                     ptrdiff_t in, ptrdiff_t out, Activation act, T alpha, T* dz, T* dx, T* dw,
-                    T* db) {
+                    T* db, gemm::Operands operands) {
     const T* g = dy;  // the gradient at the pre-activation
     if (act != Activation::linear) {
         const ptrdiff_t grain = std::max<ptrdiff_t>(1, 4096 / std::max<ptrdiff_t>(out, 1));
@@ -60,17 +60,17 @@ void dense_backward(const T* x, const T* w, const T* z, const T* y, const T* dy,
         });
         g = dz;
     }
-    if (dw) gemm::gemm(true, false, in, out, batch, x, in, g, out, dw, out);
+    if (dw) gemm::gemm(true, false, in, out, batch, x, in, g, out, dw, out, {}, operands);
     if (db) column_sums(g, batch, out, db);
-    if (dx) gemm::gemm(false, true, batch, in, out, g, out, w, out, dx, in);
+    if (dx) gemm::gemm(false, true, batch, in, out, g, out, w, out, dx, in, {}, operands);
 }
 
 #define PYDL_DENSE_INSTANTIATE(T)                                                              \
     template void dense_forward<T>(const T*, const T*, const T*, ptrdiff_t, ptrdiff_t,         \
-                                   ptrdiff_t, Activation, T, T*, T*);                          \
+                                   ptrdiff_t, Activation, T, T*, T*, gemm::Operands);          \
     template void dense_backward<T>(const T*, const T*, const T*, const T*, const T*,          \
                                     ptrdiff_t, ptrdiff_t, ptrdiff_t, Activation, T, T*, T*, T*, \
-                                    T*);                                                       \
+                                    T*, gemm::Operands);                                       \
     template void column_sums<T>(const T*, ptrdiff_t, ptrdiff_t, T*);
 PYDL_DENSE_INSTANTIATE(float)
 PYDL_DENSE_INSTANTIATE(double)

@@ -4,10 +4,17 @@
 // b (out), z / y / dy / dz (batch, out), dx (batch, in), dw (in, out), db (out).
 // Outputs must not overlap the inputs (except dz, which may be dy). Parallel
 // inside (cpu/threads.h) and bitwise identical at any thread count.
+//
+// `operands` is the mixed-precision rule, written here once for the tape's
+// dense op and the plan's Dense node: with gemm::Operands::bf16 the three matrix
+// products (x . w, x^T . dz, dz . w^T) read x, w and dz rounded to bfloat16 and
+// sum in float32 (gemm/bf16.h); z, y, the activation and its derivative, db and
+// every output stay float32.
 #pragma once
 
 #include <cstddef>
 
+#include "gemm/bf16.h"
 #include "nn/activation.h"
 
 namespace pydl::nn {
@@ -17,7 +24,8 @@ namespace pydl::nn {
 // pre-activation is kept (callers keep z when needs_preactivation(act)).
 template <class T>
 void dense_forward(const T* x, const T* w, const T* b, std::ptrdiff_t batch, std::ptrdiff_t in,
-                   std::ptrdiff_t out, Activation act, T alpha, T* y, T* z);
+                   std::ptrdiff_t out, Activation act, T alpha, T* y, T* z,
+                   gemm::Operands operands = gemm::Operands::as_is);
 
 // dz = dy * act'(z) (softmax: the Jacobian product with y), dw = x^T . dz,
 // db = column sums of dz, dx = dz . w^T. z may be nullptr unless
@@ -28,7 +36,8 @@ void dense_forward(const T* x, const T* w, const T* b, std::ptrdiff_t batch, std
 template <class T>
 void dense_backward(const T* x, const T* w, const T* z, const T* y, const T* dy,
                     std::ptrdiff_t batch, std::ptrdiff_t in, std::ptrdiff_t out, Activation act,
-                    T alpha, T* dz, T* dx, T* dw, T* db);
+                    T alpha, T* dz, T* dx, T* dw, T* db,
+                    gemm::Operands operands = gemm::Operands::as_is);
 
 // db[j] = sum over rows r (in order) of dz[r*out + j]; parallel over columns.
 template <class T>

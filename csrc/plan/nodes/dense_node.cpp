@@ -8,12 +8,13 @@
 namespace pydl::plan {
 
 DenseNode::DenseNode(float* kernel, float* bias, std::ptrdiff_t in, std::ptrdiff_t out,
-                     nn::Activation act, float alpha)
+                     nn::Activation act, float alpha, gemm::Operands operands)
     : kernel_(kernel), bias_(bias), in_(in), out_(out), act_(act), alpha_(alpha),
-      keep_z_(nn::dense_keeps_preactivation(act)) {}
+      operands_(operands), keep_z_(nn::dense_keeps_preactivation(act)) {}
 
 std::string DenseNode::describe() const {
-    return "Dense(" + std::to_string(in_) + " -> " + std::to_string(out_) + ")";
+    return "Dense(" + std::to_string(in_) + " -> " + std::to_string(out_) +
+           (operands_ == gemm::Operands::bf16 ? ", bfloat16 operands)" : ")");
 }
 
 Shape DenseNode::output_shape(const std::vector<Shape>& inputs) {
@@ -41,11 +42,11 @@ void DenseNode::forward(const StepContext& ctx, const float* const* inputs, floa
     const std::ptrdiff_t rows = ctx.rows * rows_per_sample_;
     if (fused_ && !want_output_) {  // the logits alone, by the same GEMM as below
         nn::dense_forward<float>(inputs[0], kernel_, bias_, rows, in_, out_, nn::Activation::linear,
-                                 0.0f, z_.data(), nullptr);
+                                 0.0f, z_.data(), nullptr, operands_);
         return;
     }
     nn::dense_forward<float>(inputs[0], kernel_, bias_, rows, in_, out_, act_, alpha_, out,
-                             keep_z_ ? z_.data() : nullptr);
+                             keep_z_ ? z_.data() : nullptr, operands_);
 }
 
 void DenseNode::backward(const StepContext& ctx, const float* const* inputs, const float* out,
@@ -55,7 +56,7 @@ void DenseNode::backward(const StepContext& ctx, const float* const* inputs, con
     const nn::Activation act = fused_ ? nn::Activation::linear : act_;
     nn::dense_backward<float>(inputs[0], kernel_, keep_z_ ? z_.data() : nullptr, out, dout, rows,
                               in_, out_, act, alpha_, dout, dinputs[0], dparams[0],
-                              bias_ ? dparams[1] : nullptr);
+                              bias_ ? dparams[1] : nullptr, operands_);
 }
 
 }  // namespace pydl::plan

@@ -1,9 +1,12 @@
 // Dense: y = act(x . kernel + bias) over the last axis (nn/dense.h), as the tape's
-// pydl.ops.dense records it: z kept exactly when nn::dense_keeps_preactivation says.
+// pydl.ops.dense records it: z kept exactly when nn::dense_keeps_preactivation says,
+// and its matrix products read bfloat16-rounded operands when the layer's dtype
+// policy asks for them (gemm::Operands::bf16), as the tape's op does.
 #pragma once
 
 #include <vector>
 
+#include "gemm/bf16.h"
 #include "plan/node.h"
 
 namespace pydl::plan {
@@ -12,7 +15,7 @@ class DenseNode final : public Node {
 public:
     // kernel (in, out), bias (out) or nullptr; both updated in place by the plan.
     DenseNode(float* kernel, float* bias, std::ptrdiff_t in, std::ptrdiff_t out,
-              nn::Activation act, float alpha);
+              nn::Activation act, float alpha, gemm::Operands operands = gemm::Operands::as_is);
 
     std::string describe() const override;
     Shape output_shape(const std::vector<Shape>& inputs) override;
@@ -33,6 +36,7 @@ private:
     std::ptrdiff_t in_, out_;
     nn::Activation act_;
     float alpha_;
+    gemm::Operands operands_;
     bool keep_z_;
     bool fused_ = false;
     bool want_output_ = true;
