@@ -28,6 +28,8 @@ from . import activations, initializers, layers, ops, random, testing  # noqa: E
 from .variable import Variable  # noqa: E402
 from .tape import GradientTape  # noqa: E402
 from . import models, regularizers, saving  # noqa: E402
+from . import config, dtype_policies, mixed_precision  # noqa: E402
+from .dtype_policies import DTypePolicy  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .layers import Input, KerasTensor  # noqa: E402
 

@@ -14,17 +14,21 @@ def clear_session(free_memory: bool = True) -> None:
       `random` module, as Keras 3 replaces its global SeedGenerator: after
       `pydl.utils.set_random_seed(s)` what follows stays reproducible.
 
+    - The global dtype policy goes back to following `floatx()` (Keras 3 keeps it
+      in the global state that clear_session resets).
+
     `pydl.backend.floatx()` is a setting, not session state, and is kept.
 
     Args:
         free_memory: run Python's garbage collector afterwards.
     """
-    from .. import _random
+    from .. import _random, dtype_policies
     from ..layers.layer import reset_names as reset_layer_names
     from ..variable import reset_names as reset_variable_names
 
     reset_layer_names()
     reset_variable_names()
     _random.reset()
+    dtype_policies.reset_global_policy()
     if free_memory:
         gc.collect()

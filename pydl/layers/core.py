@@ -90,7 +90,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        outputs = ops.dense(inputs, self.kernel, self.bias, self.activation)
+        outputs = ops.dense(inputs, self.kernel, self.bias, self.activation, bf16=self._bf16)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs))
         return outputs
@@ -106,7 +106,7 @@ class Dense(Layer):
         name, alpha = self._core_activation
         weights = [self.kernel] + ([self.bias] if self.use_bias else [])
         node = _core.plan.Dense(self.kernel.value, None if self.bias is None else self.bias.value,
-                                name, alpha)
+                                name, alpha, bf16=self._bf16)
         return call.native(node, weights)
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
@@ -123,7 +123,7 @@ class Dense(Layer):
         y = np.empty((x2.shape[0], self.units), dtype=kernel.dtype)
         z = np.empty_like(y) if _core.activation_needs_preactivation(name) else None
         _core.dense_forward(x2, kernel, None if self.bias is None else self.bias.value, name, y,
-                            z=z, alpha=alpha)
+                            z=z, alpha=alpha, bf16=self._bf16 and kernel.dtype == np.float32)
         return y.reshape(x.shape[:-1] + (self.units,))
 
     def get_config(self) -> dict:

@@ -25,8 +25,7 @@ import warnings
 
 import numpy as np
 
-from .. import initializers
-from .._config import floatx
+from .. import dtype_policies, initializers
 from ..saving import object_registration
 from ..tensor import Tensor
 from ..variable import Variable
@@ -178,8 +177,10 @@ class Layer:
     Args:
         trainable: whether the layer's weights are trained.
         name: unique name; default: the class name in snake_case, numbered.
-        dtype: dtype of the weights and computations, "float32" or "float64"; default
-            `pydl.backend.floatx()` ("float32").
+        dtype: the dtype policy: "float32", "float64", "mixed_bfloat16" (float32
+            weights, bfloat16 matrix products: docs/mixed_precision.md) or a
+            `pydl.DTypePolicy`; default the global policy
+            (`pydl.mixed_precision.global_policy()`, float32 unless set).
         input_shape / input_dim / batch_input_shape / batch_size: accepted for the
             first layer of a Sequential (stored, not used by the layer itself).
     """
@@ -191,13 +192,14 @@ class Layer:
                             f"{unknown}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a str, received {name!r}")
-        dtype = np.dtype(floatx() if dtype is None else dtype)
-        if dtype.kind != "f":
-            raise ValueError(f"{type(self).__name__}: dtype must be float32 or float64, "
-                             f"received dtype={dtype}")
+        try:
+            policy = dtype_policies.get(dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{type(self).__name__}: dtype must be 'float32', 'float64', "
+                             f"'mixed_bfloat16' or a DTypePolicy, received dtype={dtype!r} "
+                             f"({exc})") from None
         self.name = name or unique_name(_snake_case(type(self).__name__))
-        self.dtype = dtype.name
-        self._np_dtype = dtype
+        self._set_dtype_policy(policy)
         self._trainable = bool(trainable)
         self.built = False
         self._weights_own = []
@@ -309,13 +311,47 @@ class Layer:
             return {k: self._convert_inputs(v) for k, v in inputs.items()}
         return np.asarray(inputs, dtype=self.dtype)
 
+    # -- dtype policy (Keras 3) -------------------------------------------------------------
+    def _set_dtype_policy(self, policy) -> None:
+        self.__dict__["_dtype_policy"] = policy
+        self.__dict__["_np_dtype"] = np.dtype(policy.variable_dtype)
+        if policy.compute_dtype == "bfloat16":
+            dtype_policies.bf16_kernels()  # the one-time warning where they do not run
+
+    @property
+    def dtype_policy(self):
+        """The layer's `pydl.DTypePolicy` (settable with a name or a policy)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        policy = dtype_policies.get(value)
+        if self.built and np.dtype(policy.variable_dtype) != self._np_dtype:
+            raise ValueError(f"{self.name}: a built layer keeps its variable dtype "
+                             f"{self.variable_dtype}; the policy {policy.name!r} would change it")
+        self._set_dtype_policy(policy)
+
+    @property
+    def dtype(self) -> str:
+        """Alias of `variable_dtype` (Keras 3): the dtype of the weights and of the arrays
+        the layer returns."""
+        return self._np_dtype.name
+
     @property
     def compute_dtype(self) -> str:
-        return self.dtype
+        """The dtype of the layer's computations ("bfloat16" under mixed_bfloat16)."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
-        return self.dtype
+        """The dtype of the layer's weights."""
+        return self._np_dtype.name
+
+    @property
+    def _bf16(self) -> bool:
+        """Whether this layer's matrix products read bfloat16-rounded operands (the
+        core runs them on float32 kernels where bfloat16 ones are not installed)."""
+        return self._dtype_policy.compute_dtype == "bfloat16"
 
     def compute_output_shape(self, input_shape):
         raise NotImplementedError(f"{type(self).__name__} does not implement "
@@ -525,7 +561,8 @@ class Layer:
 
     # -- config ---------------------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self._trainable,
+                  "dtype": self._dtype_policy.name}
         if self._input_shape_arg is not None:
             config["batch_input_shape"] = (self._batch_size_arg,) + tuple(self._input_shape_arg)
         return config

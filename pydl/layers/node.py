@@ -141,7 +141,9 @@ def output_spec(layer, call_args, kwargs):
         out_shapes = None
     if out_shapes is None:
         return _probe(layer, call_args, kwargs, built_for)
-    dtype = getattr(layer, "compute_dtype", None) or "float32"
+    # The arrays a layer hands on are in its variable dtype (float32 under
+    # mixed_bfloat16: only the operands of its matrix products are rounded).
+    dtype = getattr(layer, "dtype", None) or "float32"
     return _map_shapes(lambda s: KerasTensor(s, dtype), out_shapes)
 
 

@@ -6,6 +6,12 @@ GEMMs, bias reduction). With a softmax or sigmoid activation the result also
 carries its logits as a recorded Tensor (`_logits`), so a cross-entropy on it
 runs the fused logits kernel, whose gradient `p - y` flows straight into this
 op's linear part.
+
+With ``bf16=True`` (a layer under the ``mixed_bfloat16`` policy) the three
+matrix products -- forward, dX and dW -- read x, w and the gradient at the
+pre-activation rounded to bfloat16 and sum in float32 (the core's rule,
+nn/dense.h, which the fused plan's Dense node follows too); every array this op
+returns or records stays float32.
 """
 
 from __future__ import annotations
@@ -58,23 +64,27 @@ def _converted_operands(xv, wv, bv):
     return contiguous(xv).reshape(-1, wv.shape[0]), contiguous(wv), bv, xv.shape
 
 
-def dense(x, w, b=None, activation=None):
+def dense(x, w, b=None, activation=None, *, bf16=False):
     """`activation(x @ w + b)`; x is (..., input_dim), w (input_dim, units), b (units,).
 
     Args:
         activation: None (linear), a name, or a `pydl.activations` function; any
             other callable is applied after the linear part as ordinary ops.
+        bf16: the matrix products (forward and backward) read bfloat16-rounded
+            operands with float32 sums (float32 operands only; on CPUs without
+            AVX512_BF16 the float32 kernels run). Layers pass their dtype policy's.
     """
     spec = core_activation(activation)
     if spec is None:
-        return activation(dense(x, w, b))
+        return activation(dense(x, w, b, bf16=bf16))
     name, alpha = spec
     x2, wv, bv, x_shape = _operands(x, w, b)
+    bf16 = bool(bf16) and wv.dtype == F32
     units = wv.shape[1]
     y = np.empty((x2.shape[0], units), dtype=wv.dtype)
     keep_logits = name == "softmax" or name == "sigmoid"  # a fused loss may read them
     z = np.empty_like(y) if _keeps_preactivation(name) else None
-    _core.dense_forward(x2, wv, bv, name, y, z=z, alpha=alpha)
+    _core.dense_forward(x2, wv, bv, name, y, z=z, alpha=alpha, bf16=bf16)
     folded = len(x_shape) != 2  # N-D input: (..., input_dim) ran as one 2-D product
     out_shape = x_shape[:-1] + (units,)
     inputs = (x, w) if b is None else (x, w, b)
@@ -97,7 +107,7 @@ def dense(x, w, b=None, activation=None):
             dw = np.empty_like(wv)
             db = np.empty_like(bv) if need_b else None
             _core.dense_backward(x2, wv, z, y, dy, act, np.empty_like(y), dx, dw, db,
-                                 alpha=alpha)
+                                 alpha=alpha, bf16=bf16)
             if folded and dx is not None:
                 dx = dx.reshape(x_shape)
             if b is None:

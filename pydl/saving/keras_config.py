@@ -142,7 +142,7 @@ def _sequential_to_keras(model) -> dict:
         layers.append(layer_to_keras(layer, input_shape=shape))
         shape = model._layer_output_shapes.get(id(layer)) if model.built else None
     config = {"name": model.name, "trainable": model.trainable,
-              "dtype": objects.dtype_to_keras(model.dtype), "layers": layers}
+              "dtype": objects.dtype_to_keras(model.dtype_policy.name), "layers": layers}
     entry = {"module": "keras", "class_name": "Sequential", "config": config,
              "registered_name": None}
     if model._build_input_shape is not None:
