@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import pydl
-from pydl import _core
+from pydl import _core, dtype_policies
 
 # The repository's `benchmarks` package is tested too. Its root is appended, not
 # prepended: the root also holds the `pydl/` source folder, which must not shadow the
@@ -72,3 +72,22 @@ def isa(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def mixed_precision():
+    """For tests that use mixed_bfloat16. Where the bfloat16 kernels do not run (no
+    AVX512_BF16, or PYDL_ISA below avx512_bf16) the one-time fallback warning is reset
+    and asserted (raised exactly once during the test); where they run, no warning may
+    come (the suite turns warnings into errors). The global dtype policy is restored
+    afterwards."""
+    dtype_policies._warned["fallback"] = False
+    try:
+        if _core.bf16_kernels():
+            yield
+        else:
+            with pytest.warns(RuntimeWarning, match="mixed_bfloat16") as record:
+                yield
+            assert sum("mixed_bfloat16" in str(w.message) for w in record) == 1
+    finally:
+        dtype_policies.reset_global_policy()
