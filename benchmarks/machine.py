@@ -222,7 +222,9 @@ def summary_lines(machine: dict) -> list[str]:
     others = ", ".join(f"{k} {machine[k]}" for k in ("torch", "jax") if machine.get(k))
     threading = cfg.get("threading") or ("OpenMP" if cfg.get("openmp") else "?")
     lines = [
-        f"- Machine: {machine['cpu']}, {machine['cores']} cores; pydl SIMD path: {simd} "
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores; pydl SIMD path: {simd}"
+        + ({True: " + AVX512_BF16", False: " (bfloat16: float32 kernels)"}.get(cfg.get("bf16"), ""))
+        + " "
         f"(compiled: {', '.join(cfg.get('simd_compiled', []))}; threads: {threading}"
         + (f", {cfg['threads']} by default ({cfg.get('threads_source')}); usable CPUs: "
            f"{cfg.get('usable_cpus')} ({cfg.get('usable_cpus_source')})" if "threads" in cfg

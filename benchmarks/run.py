@@ -15,9 +15,10 @@ LayerNormalization forward + backward), text (Embedding text classifier), bn
 GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
 wrapper), distributed (data-parallel fit: 1 process x 2 threads against 2 processes x 1
 thread, over MPI), graph, contention (quiet vs 1 and 2 busy processes; pydl's matmuls next to
-NumPy's and torch's). Competitors: pydl, the NumPy baseline (benchmarks/numpy_mlp.py), PyTorch
-eager and torch.compile when installed, a jitted JAX step when JAX is installed; --compare adds
-other pydl builds.
+NumPy's and torch's), bf16 (bfloat16 GEMM vs float32 and % of the measured bf16 peak;
+mixed_bfloat16 training vs float32 and torch.autocast). Competitors: pydl, the NumPy baseline
+(benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed, a jitted JAX step
+when JAX is installed; --compare adds other pydl builds.
 """
 
 from __future__ import annotations
@@ -38,14 +39,14 @@ from benchmarks.results import Run  # noqa: E402
 from benchmarks.settings import make_settings  # noqa: E402
 from benchmarks.threads import all_cores  # noqa: E402
 from benchmarks.other_builds import OtherBuild, parse_spec  # noqa: E402
-from benchmarks.workloads import (batchnorm, contention, dense, distributed, gemm,  # noqa: E402
-                                  graph, memory, normalization, predict, scaling,
-                                  sklearn_search, text, train)
+from benchmarks.workloads import (batchnorm, bf16, contention, dense,  # noqa: E402
+                                  distributed, gemm, graph, memory, normalization, predict,
+                                  scaling, sklearn_search, text, train)
 
 WORKLOADS = {"gemm": gemm, "dense": dense, "train": train, "predict": predict,
              "scaling": scaling, "memory": memory, "norm": normalization, "text": text,
              "sklearn": sklearn_search, "graph": graph, "bn": batchnorm,
-             "distributed": distributed, "contention": contention}
+             "distributed": distributed, "contention": contention, "bf16": bf16}
 
 
 def _thread_counts(text: str | None) -> list[int]:

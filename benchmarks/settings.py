@@ -61,6 +61,9 @@ class Settings:
     contention_gemms: list[tuple[int, int, int]] = field(default_factory=list)
     interplay_gemms: list[tuple[int, int, int]] = field(default_factory=list)
     compare: list = field(default_factory=list)  # other pydl builds (other_builds.BuildSpec)
+    # The bf16 workload (issue 16): its GEMMs (M, K, N) and networks.
+    bf16_gemms: list[tuple[int, int, int]] = field(default_factory=list)
+    bf16_nets: list[Net] = field(default_factory=list)
     use_torch: bool = True
     use_torch_compile: bool = True
     use_jax: bool = True
@@ -91,6 +94,15 @@ def _nets(mnist_steps: int, small_steps: int, wide_steps: int) -> list[Net]:
     ]
 
 
+BF16_GEMMS = [(1024, 1024, 1024), (256, 4096, 4096)]
+
+
+def _bf16_nets(wide_steps: int, mnist_steps: int) -> list[Net]:
+    ce = "sparse_categorical_crossentropy"
+    return [Net(WIDE_SIZES, "mse", "sgd", 256, wide_steps, learning_rate=0.001),
+            Net(MNIST_SIZES, ce, "sgd", 128, mnist_steps)]
+
+
 def make_settings(mode: str, threads: list[int]) -> Settings:
     if mode == "full":
         return Settings(mode, threads, repeats=7, min_sample_s=0.2,
@@ -98,7 +110,8 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         nets=_nets(mnist_steps=60, small_steps=1000, wide_steps=4),
                         predict_batches=[1, 128], memory_samples=60000, memory_epochs=3,
                         contention_gemms=[(2048, 2048, 2048)] + CONTENTION_GEMMS,
-                        interplay_gemms=INTERPLAY_GEMMS)
+                        interplay_gemms=INTERPLAY_GEMMS,
+                        bf16_gemms=BF16_GEMMS, bf16_nets=_bf16_nets(wide_steps=4, mnist_steps=60))
     if mode == "quick":
         return Settings(mode, threads, repeats=5, min_sample_s=0.03,
                         gemm_shapes=SQUARES + MLP_SHAPES,
@@ -108,6 +121,7 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         predict_batches=[1, 128], memory_samples=8192, memory_epochs=3,
                         text_model=dict(TEXT_MODEL, steps=8), bn_model=dict(BN_MODEL, steps=15),
                         contention_gemms=CONTENTION_GEMMS, interplay_gemms=INTERPLAY_GEMMS,
+                        bf16_gemms=BF16_GEMMS, bf16_nets=_bf16_nets(wide_steps=2, mnist_steps=15),
                         use_torch_compile=False)
     if mode == "smoke":
         ce = "sparse_categorical_crossentropy"
@@ -120,5 +134,8 @@ def make_settings(mode: str, threads: list[int]) -> Settings:
                         text_model={"vocab": 50, "dim": 8, "length": 10, "batch": 4, "steps": 2},
                         bn_model={"batch": 4, "steps": 2, "optimizers": ("sgd",)},
                         contention_gemms=[(16, 16, 16)], interplay_gemms=[(8, 24, 8)],
+                        bf16_gemms=[(16, 16, 16)],
+                        bf16_nets=[Net((12, 16, 6), "mse", "sgd", 4, 2),
+                                   Net((12, 8, 3), ce, "sgd", 4, 2)],
                         settle_s=0.0, use_torch_compile=False)
     raise ValueError(f"mode: expected full, quick or smoke, received {mode!r}")

@@ -35,8 +35,11 @@ def build(net, torch):
     return model, loss_fn, optimizer
 
 
-def epoch_fn(net, x: np.ndarray, y: np.ndarray, torch, compiled: bool):
-    """A callable running one epoch (shuffle, gather, step per batch); returns last loss."""
+def epoch_fn(net, x: np.ndarray, y: np.ndarray, torch, compiled: bool, autocast=None):
+    """A callable running one epoch (shuffle, gather, step per batch); returns last loss.
+
+    autocast: a dtype (torch.bfloat16) to run forward and loss under
+    ``torch.autocast("cpu", dtype=autocast)``, PyTorch's documented mixed precision."""
     model, loss_fn, optimizer = build(net, torch)
     X = torch.from_numpy(x)
     Y = torch.from_numpy(y.astype(np.int64) if net.loss != "mse" else y)
@@ -58,7 +61,11 @@ def epoch_fn(net, x: np.ndarray, y: np.ndarray, torch, compiled: bool):
             torch.index_select(X, 0, index, out=xb)
             torch.index_select(Y, 0, index, out=yb)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(forward(xb), yb)
+            if autocast is None:
+                loss = loss_fn(forward(xb), yb)
+            else:
+                with torch.autocast("cpu", dtype=autocast):
+                    loss = loss_fn(forward(xb), yb)
             loss.backward()
             step_optimizer()
         return float(loss.detach())
