@@ -66,12 +66,12 @@ def parallel_kernels(rng):
         _core.gemm(a, b, out, **kw)
         return [out]
 
-    def dense():
+    def dense(bf16=False):
         z, y = np.empty((96, 300), f32), np.empty((96, 300), f32)
-        _core.dense_forward(x, w, bias[:300].copy(), "gelu", y, z)
+        _core.dense_forward(x, w, bias[:300].copy(), "gelu", y, z, bf16=bf16)
         dz, dx = np.empty_like(dy), np.empty_like(x)
         dw, db = np.empty_like(w), np.empty(300, f32)
-        _core.dense_backward(x, w, z, y, dy, "gelu", dz, dx, dw, db)
+        _core.dense_backward(x, w, z, y, dy, "gelu", dz, dx, dw, db, bf16=bf16)
         return [z, y, dz, dx, dw, db]
 
     def activations():
@@ -111,7 +111,11 @@ def parallel_kernels(rng):
                                              trans_a=True, trans_b=True),
         "gemm float64 softmax": lambda: gemm(a64, b64, activation="softmax"),
         "gemm skinny": lambda: gemm(skinny_a, skinny_b),
+        # bfloat16 operands: the bf16 kernels where installed, else the float32 ones
+        "gemm bf16 relu": lambda: gemm(a, b, bias=bias, activation="relu", bf16=True),
+        "gemm bf16 trans_b": lambda: gemm(a, np.ascontiguousarray(b.T), trans_b=True, bf16=True),
         "dense": dense,
+        "dense bf16": lambda: dense(bf16=True),
         "activations": activations,
         "optimizers": optimizers,
         "data": data,

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from pydl import _core
 
+from bf16_reference import round_bf16
+
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 DTYPES = [np.float32, np.float64, np.float16, np.int32, np.int64, np.bool_, np.complex64]
@@ -149,6 +151,34 @@ def test_all_finite_random_arguments(x):
         assert x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous
         return
     assert result is bool(np.isfinite(x).all())
+
+
+@SETTINGS
+@given(gemm_case())
+def test_gemm_bf16_random_arguments(case):
+    """bf16=True: float32 only (float64 is refused by name); the result is the product of
+    the bfloat16-rounded operands within float32 accumulation error (on the float32
+    kernels where no bf16 kernel is installed: then within bfloat16 error of it)."""
+    a, b, out, bias, act, trans_a, trans_b = case
+    ok = call(_core.gemm, a, b, out, trans_a=trans_a, trans_b=trans_b, bias=bias, activation=act,
+              bf16=True)
+    op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
+    valid = (is_clean(a, b, out, dtype=np.float32) and (bias is None or is_clean(bias, dtype=a.dtype))
+             and act in ACTIVATIONS and op_a.shape[1] == op_b.shape[0]
+             and out.shape == (op_a.shape[0], op_b.shape[1]))
+    if valid and a.size and b.size:
+        assert ok, "a valid bf16 gemm call was refused"
+    if ok and a.size and b.size:
+        assert a.dtype == np.float32, "bf16 products of float64 arrays must be refused"
+    if ok and act == "linear" and out.size and np.isfinite(a).all() and np.isfinite(b).all():
+        ra, rb = round_bf16(op_a).astype(np.float64), round_bf16(op_b).astype(np.float64)
+        ref = ra @ rb + (0.0 if bias is None else bias)
+        if np.abs(ref).max() < 1e30:
+            k = op_a.shape[1]
+            bound = (np.abs(op_a).astype(np.float64) @ np.abs(op_b).astype(np.float64)
+                     + (0.0 if bias is None else np.abs(bias)))
+            rel = (k + 2) * 2.0 ** -23 if _core.bf16_kernels() else 2.0 ** -7
+            assert np.all(np.abs(out - ref) <= rel * bound + 1e-30)
 
 
 @st.composite
