@@ -36,19 +36,14 @@ def gemm_bf16(a, b, c0=None) -> np.ndarray:
     which the callers' data stay in)."""
     a, b = round_bf16(a), round_bf16(b)
     m, k = a.shape
-    acc = np.zeros((m, b.shape[1]), np.float32) if c0 is None else _flush(np.asarray(c0, np.float32))
-    acc = np.broadcast_to(acc, (m, b.shape[1])).copy()
+    start = np.float32(0) if c0 is None else _flush(np.asarray(c0, np.float32))
+    acc = np.broadcast_to(start, (m, b.shape[1])).astype(np.float32)
     with np.errstate(invalid="ignore", over="ignore"):
         for p in range(0, k, 2):
             if p + 1 < k:
                 acc = _flush(acc + a[:, p + 1, None] * b[None, p + 1, :])
             acc = _flush(acc + a[:, p, None] * b[None, p, :])
     return acc
-
-
-def bf16_native() -> bool:
-    """Whether this CPU (and build) has the bfloat16 kernels, whatever PYDL_ISA says."""
-    return _core.detected_isa() == "avx512_bf16"
 
 
 @contextlib.contextmanager

@@ -40,7 +40,8 @@ Isa isa_from_name(const std::string& name, const char* arg) {
     Isa isa;
     if (!parse_isa(name.c_str(), &isa)) {
         throw py::value_error(std::string(arg) +
-                              ": expected one of 'generic', 'avx2', 'avx512', 'avx512_bf16', received '" + name + "'");
+                              ": expected one of 'generic', 'avx2', 'avx512', "
+                              "'avx512_bf16', received '" + name + "'");
     }
     return isa;
 }

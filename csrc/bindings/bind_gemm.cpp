@@ -314,9 +314,11 @@ void bind_gemm(py::module_& m) {
         gemm::PeakKind k;
         if (kind == "float32") k = gemm::PeakKind::f32_fma;
         else if (kind == "bfloat16") k = gemm::PeakKind::bf16_dot;
-        else throw py::value_error("kind: expected 'float32' or 'bfloat16', received '" + kind + "'");
+        else throw py::value_error("kind: expected 'float32' or 'bfloat16', received '" + kind +
+                                   "'");
         if (rounds < 1) {
-            throw py::value_error("rounds: expected an int >= 1, received " + std::to_string(rounds));
+            throw py::value_error("rounds: expected an int >= 1, received " +
+                                  std::to_string(rounds));
         }
         auto cpu_seconds = [] {
             timespec ts{};

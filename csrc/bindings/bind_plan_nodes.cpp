@@ -82,9 +82,9 @@ void bind_plan_nodes(py::module_& pm) {
         .def_property_readonly("description", &Node::describe);
 
     py::class_<plan::DenseNode, Node, std::shared_ptr<plan::DenseNode>>(
-        pm, "Dense", "Dense(kernel, bias=None, activation='linear', alpha=0.0, bf16=False): float32 "
-                     "kernel (in, out) and bias (out,), updated in place; bf16: its products "
-                     "read bfloat16-rounded operands (as dense_forward/dense_backward).")
+        pm, "Dense", "Dense(kernel, bias=None, activation='linear', alpha=0.0, bf16=False): "
+                     "float32 kernel (in, out) and bias (out,), updated in place; bf16: its "
+                     "products read bfloat16-rounded operands (as dense_forward/dense_backward).")
         .def(py::init([](const py::object& kernel_obj, const py::object& bias_obj,
                          const std::string& activation, double alpha, bool bf16) {
                  py::array kernel = owned_f32(kernel_obj, "kernel");

@@ -21,7 +21,8 @@
 // Capping at `avx512` (PYDL_ISA=avx512) turns the bfloat16 kernels off.
 //
 // Per-ISA sources are named `<name>__avx2.cpp` / `<name>__avx512.cpp` /
-// `<name>__avx512_bf16.cpp` and get their flags from CMake. They must keep everything they define inside a
+// `<name>__avx512_bf16.cpp` and get their flags from CMake.
+// They must keep everything they define inside a
 // namespace of their own (e.g. `pydl::avx2`) and avoid std containers or other
 // out-of-line std templates: the linker may otherwise pick an AVX-512 copy of a
 // shared inline function for generic callers.

@@ -98,7 +98,8 @@ struct APanels {
 };
 
 // The operands as they are: A and B read in place where the route says so
-// (Problem::direct_a / direct_b), else packed (gemm/pack.h).
+// (Problem::direct_a / direct_b), else packed (gemm/pack.h). A family gives the
+// A panels of a block and packs B; b_panels() below lays out B's for either.
 template <class T>
 struct AsIs {
     using P = T;
@@ -107,29 +108,9 @@ struct AsIs {
 
     static ptrdiff_t steps(ptrdiff_t kb) { return kb; }  // the microkernel's k for kb values
 
-    BPanels<T, P> b_panels(const Problem<T>& pr, P* buf, ptrdiff_t pc, ptrdiff_t jc,
-                           ptrdiff_t kb, ptrdiff_t nb) const {
-        const int nr = ks->main.nr;
-        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr;
-        BPanels<T, P> bp{};
-        bp.full = full;
-        if (pr.direct_b) {
-            bp.base = pr.b + pc * pr.ldb + jc;
-            bp.step = nr;
-            bp.ld = pr.ldb;
-        } else {
-            pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, buf);
-            bp.base = buf;
-            bp.step = nr * kb;
-            bp.ld = nr;
-        }
-        if (tail_cols) {
-            bp.tail_uk = tail_cols <= ks->narrow.nr ? &ks->narrow : &ks->main;
-            P* tail = buf + full * nr * kb;
-            pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols, bp.tail_uk->nr, tail);
-            bp.tail = tail;
-        }
-        return bp;
+    void pack_b(const Problem<T>& pr, ptrdiff_t p0, ptrdiff_t j0, ptrdiff_t kb, ptrdiff_t nb,
+                int nr, P* dst) const {
+        gemm::pack_b(pr.trans_b, pr.b, pr.ldb, p0, j0, kb, nb, nr, dst);
     }
 
     APanels<P> a_panels(const Problem<T>& pr, P* buf, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mb,
@@ -167,24 +148,9 @@ struct Bf16 {
 
     static ptrdiff_t steps(ptrdiff_t kb) { return (kb + 1) / 2; }
 
-    BPanels<float, P> b_panels(const Problem<float>& pr, P* buf, ptrdiff_t pc, ptrdiff_t jc,
-                               ptrdiff_t kb, ptrdiff_t nb) const {
-        const int nr = ks->main.nr;
-        const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr, kq = steps(kb);
-        BPanels<float, P> bp{};
-        bp.full = full;
-        kernels->pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc, kb, full * nr, nr, buf);
-        bp.base = buf;
-        bp.step = nr * kq;
-        bp.ld = nr;
-        if (tail_cols) {
-            bp.tail_uk = tail_cols <= ks->narrow.nr ? &ks->narrow : &ks->main;
-            P* tail = buf + full * nr * kq;
-            kernels->pack_b(pr.trans_b, pr.b, pr.ldb, pc, jc + full * nr, kb, tail_cols,
-                            bp.tail_uk->nr, tail);
-            bp.tail = tail;
-        }
-        return bp;
+    void pack_b(const Problem<float>& pr, ptrdiff_t p0, ptrdiff_t j0, ptrdiff_t kb, ptrdiff_t nb,
+                int nr, P* dst) const {
+        kernels->pack_b(pr.trans_b, pr.b, pr.ldb, p0, j0, kb, nb, nr, dst);
     }
 
     APanels<P> a_panels(const Problem<float>& pr, P* buf, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mb,
@@ -206,6 +172,39 @@ struct Bf16 {
         return ap;
     }
 };
+
+// The B panels of one (pc, jc) block with the family's packing: the full panels
+// of the main kernel (B read in place where the route says so: AsIs only), then
+// the tail panel.
+template <class T, class F>
+BPanels<T, typename F::P> b_panels(const F& fam, const Problem<T>& pr, typename F::P* buf,
+                                   ptrdiff_t pc, ptrdiff_t jc, ptrdiff_t kb, ptrdiff_t nb) {
+    const UkernelSet<T, typename F::P>& ks = *fam.ks;
+    const int nr = ks.main.nr;
+    const ptrdiff_t full = nb / nr, tail_cols = nb - full * nr, steps = F::steps(kb);
+    BPanels<T, typename F::P> bp{};
+    bp.full = full;
+    bp.base = buf;
+    bp.step = nr * steps;
+    bp.ld = nr;
+    bool in_place = false;
+    if constexpr (std::is_same_v<T, typename F::P>) {  // B read as it is (AsIs only)
+        in_place = pr.direct_b;
+        if (in_place) {
+            bp.base = pr.b + pc * pr.ldb + jc;
+            bp.step = nr;
+            bp.ld = pr.ldb;
+        }
+    }
+    if (!in_place) fam.pack_b(pr, pc, jc, kb, full * nr, nr, buf);
+    if (tail_cols) {
+        bp.tail_uk = tail_cols <= ks.narrow.nr ? &ks.narrow : &ks.main;
+        typename F::P* tail = buf + full * nr * steps;
+        fam.pack_b(pr, pc, jc + full * nr, kb, tail_cols, bp.tail_uk->nr, tail);
+        bp.tail = tail;
+    }
+    return bp;
+}
 
 // kb: the microkernel's k (values, or pairs for bf16).
 template <class T, class P>
@@ -259,7 +258,7 @@ void gemm_region(const F& fam, const Problem<T>& pr, ptrdiff_t m0, ptrdiff_t m1,
         const ptrdiff_t nb = std::min(nc, n1 - jc);
         for (ptrdiff_t pc = 0; pc < pr.k; pc += kc) {
             const ptrdiff_t kb = std::min(kc, pr.k - pc);
-            const BPanels<T, P> bp = fam.b_panels(pr, b_packed, pc, jc, kb, nb);
+            const BPanels<T, P> bp = b_panels(fam, pr, b_packed, pc, jc, kb, nb);
             for (ptrdiff_t ic = m0; ic < m1; ic += mc) {
                 const ptrdiff_t mb = std::min(mc, m1 - ic);
                 const APanels<P> ap = fam.a_panels(pr, a_packed, ic, pc, mb, kb);

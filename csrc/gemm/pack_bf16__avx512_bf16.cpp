@@ -141,7 +141,8 @@ void pack_b(bool trans, const float* b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t j
     const ptrdiff_t filled = (nb + 15) / 16 * 16, end = (nb + nr - 1) / nr * nr;
     for (ptrdiff_t j = filled; j < end; j += 16) {
         uint32_t* panel = dst + (j / nr) * nr * kq + j % nr;
-        for (ptrdiff_t q = 0; q < kq; ++q) _mm512_storeu_si512(panel + q * nr, _mm512_setzero_si512());
+        for (ptrdiff_t q = 0; q < kq; ++q)
+            _mm512_storeu_si512(panel + q * nr, _mm512_setzero_si512());
     }
 }
 

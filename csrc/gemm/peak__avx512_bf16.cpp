@@ -12,8 +12,11 @@ struct Dot {
     using acc = __m512;
     using operand = __m512bh;
     static acc init(int i) { return _mm512_set1_ps(static_cast<float>(i) * 1e-3f); }
-    static operand operand_a() { return _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f)); }
-    static operand operand_b() { return _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f)); }
+    static operand pairs(float odd, float even) {
+        return _mm512_cvtne2ps_pbh(_mm512_set1_ps(odd), _mm512_set1_ps(even));
+    }
+    static operand operand_a() { return pairs(0.5f, 0.25f); }
+    static operand operand_b() { return pairs(1e-3f, 2e-3f); }
     static acc madd(acc c, operand a, operand b) { return _mm512_dpbf16_ps(c, a, b); }
     static acc add(acc x, acc y) { return _mm512_add_ps(x, y); }
 };

@@ -31,7 +31,9 @@ struct Bf16PairsToF32x16 {
 
     using P = std::uint32_t;  // one pair of bfloat16 values
     using preg = __m512bh;
-    static preg load_packed(const P* p) { return reinterpret_cast<__m512bh>(_mm512_loadu_si512(p)); }
+    static preg load_packed(const P* p) {
+        return reinterpret_cast<__m512bh>(_mm512_loadu_si512(p));
+    }
     static preg broadcast_packed(const P* p) {
         return reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(*p)));
     }
@@ -43,10 +45,11 @@ struct Bf16PairsToF32x16 {
 Bf16Kernels bf16_kernels() {
     // make_ukernel<V, MR, vectors per row>(mc, kc (floats of K), nc, name)
     Bf16Kernels k;
-    k.set.main = make_ukernel<Bf16PairsToF32x16, 12, 2>(144, 1024, 1024,
-                                                        "bf16_f32_gemm_ukernel_12x32__avx512_bf16");
-    k.set.narrow = make_ukernel<Bf16PairsToF32x16, 12, 1>(144, 1024, 1024,
-                                                          "bf16_f32_gemm_ukernel_12x16__avx512_bf16");
+    using V = Bf16PairsToF32x16;
+    k.set.main = make_ukernel<V, 12, 2>(144, 1024, 1024,
+                                        "bf16_f32_gemm_ukernel_12x32__avx512_bf16");
+    k.set.narrow = make_ukernel<V, 12, 1>(144, 1024, 1024,
+                                          "bf16_f32_gemm_ukernel_12x16__avx512_bf16");
     k.pack_a = pack_a;
     k.pack_b = pack_b;
     return k;

@@ -131,8 +131,10 @@ void gemm_ukernel_entry(std::ptrdiff_t k, const typename OperandsOf<V>::P* a, st
 // A table entry: the packed-A and strided-A kernels of one MR x (NV * width) tile
 // with its cache blocking.
 template <class V, int MR, int NV>
-Ukernel<typename V::T, typename OperandsOf<V>::P> make_ukernel(std::ptrdiff_t mc, std::ptrdiff_t kc, std::ptrdiff_t nc,
-                                    const char* name) {
+Ukernel<typename V::T, typename OperandsOf<V>::P> make_ukernel(std::ptrdiff_t mc,
+                                                                std::ptrdiff_t kc,
+                                                                std::ptrdiff_t nc,
+                                                                const char* name) {
     return {gemm_ukernel_entry<V, MR, NV, true>, gemm_ukernel_entry<V, MR, NV, false>,
             MR, NV * V::width, mc, kc, nc, name};
 }

@@ -13,10 +13,10 @@ import pytest
 
 from pydl import _core
 
-from bf16_reference import bf16_kernels, bf16_native, gemm_bf16, round_bf16
-from conftest import forced_isa, num_threads
+from bf16_reference import bf16_kernels, gemm_bf16, round_bf16
+from conftest import bf16_supported, forced_isa, num_threads
 
-needs_bf16 = pytest.mark.skipif(not bf16_native(), reason="this CPU has no AVX512_BF16")
+needs_bf16 = pytest.mark.skipif(not bf16_supported(), reason="this CPU has no AVX512_BF16")
 
 SIZES = (1, 2, 7, 11, 12, 13, 17, 33, 65)
 

@@ -163,8 +163,9 @@ def test_gemm_bf16_random_arguments(case):
     ok = call(_core.gemm, a, b, out, trans_a=trans_a, trans_b=trans_b, bias=bias, activation=act,
               bf16=True)
     op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
-    valid = (is_clean(a, b, out, dtype=np.float32) and (bias is None or is_clean(bias, dtype=a.dtype))
-             and act in ACTIVATIONS and op_a.shape[1] == op_b.shape[0]
+    valid = (is_clean(a, b, out, dtype=np.float32)
+             and (bias is None or is_clean(bias, dtype=a.dtype)) and act in ACTIVATIONS
+             and op_a.shape[1] == op_b.shape[0]
              and out.shape == (op_a.shape[0], op_b.shape[1]))
     if valid and a.size and b.size:
         assert ok, "a valid bf16 gemm call was refused"
