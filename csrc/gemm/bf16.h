@@ -29,14 +29,12 @@
 // pairs and the order of the multiply-adds depend on K alone; threads split M
 // and N only: results are bitwise identical at any thread count.
 //
-// Packed layouts (P = uint32 pair; kq = ceil(kb / 2) pairs per block):
-//   A, not transposed: panel r holds rows of pairs, dst[i*kq + q]: the kernel
-//      reads it with rs_a = kq, cs_a = 1 (its `strided` entry). Each row is a
-//      straight conversion of a row of A.
-//   A, transposed:      dst[q*MR + i] (rs_a = 1, cs_a = MR: the `packed` entry),
-//      two rows of the stored matrix interleaved.
-//   B (either way):     panel s: dst[q*NR + j] (ldb = NR).
-// Rows of a panel past the matrix edge and columns past it are zero.
+// Packed layouts (P = uint32 pair; kq = ceil(kb / 2) pairs per block), as
+// gemm/ukernel.h's with pairs for values: A panel r: dst[q*MR + i] (the `packed`
+// entry); B panel s: dst[q*NR + j] (ldb = NR). Rows of a panel past the matrix
+// edge and columns past it are zero. Either operand, transposed or not, is packed
+// from the stored rows: two rows interleaved, or 16 rows transposed
+// (gemm/pack_bf16__avx512_bf16.cpp).
 #pragma once
 
 namespace pydl::gemm {

@@ -138,8 +138,7 @@ struct AsIs {
 };
 
 // float32 operands rounded to bfloat16 pairs in the packing (gemm/bf16.h): both
-// always packed; A in row layout (read through the kernel's strided entry) unless
-// transposed.
+// always packed.
 struct Bf16 {
     using P = std::uint32_t;
     static constexpr ptrdiff_t kUnit = 2;
@@ -156,19 +155,10 @@ struct Bf16 {
     APanels<P> a_panels(const Problem<float>& pr, P* buf, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mb,
                         ptrdiff_t kb) const {
         const int mr = ks->main.mr;
-        const ptrdiff_t kq = steps(kb);
         kernels->pack_a(pr.trans_a, pr.a, pr.lda, ic, pc, mb, kb, mr, buf);
-        APanels<P> ap{};
-        if (pr.trans_a) {  // dst[q*mr + i]: the packed entry
-            ap.tail = buf;
-            ap.tail_step = mr * kq;
-        } else {  // rows of pairs, dst[i*kq + q]: the strided entry
-            ap.full = (mb + mr - 1) / mr;
-            ap.base = buf;
-            ap.step = mr * kq;
-            ap.rs = kq;
-            ap.cs = 1;
-        }
+        APanels<P> ap{};  // every panel packed: dst[q*mr + i], the packed entry
+        ap.tail = buf;
+        ap.tail_step = mr * steps(kb);
         return ap;
     }
 };

@@ -11,13 +11,13 @@
 namespace pydl::gemm::avx512_bf16 {
 
 // Rows [i0, i0+mb) x columns [p0, p0+kb) of op(A) into ceil(mb/mr) panels, panel
-// r at dst + r*mr*kq. Not trans: row layout, dst[i*kq + q]; trans (op(A) = A^T):
-// dst[q*mr + i]. Rows past mb are zero.
+// r at dst + r*mr*kq holding dst[q*mr + i]; rows past mb are zero. mr <= 16 or a
+// multiple of 16.
 void pack_a(bool trans, const float* a, std::ptrdiff_t lda, std::ptrdiff_t i0, std::ptrdiff_t p0,
             std::ptrdiff_t mb, std::ptrdiff_t kb, int mr, std::uint32_t* dst);
 
 // Rows [p0, p0+kb) x columns [j0, j0+nb) of op(B) into ceil(nb/nr) panels, panel s
-// at dst + s*nr*kq holding dst[q*nr + j]; columns past nb are zero. nr is a
+// at dst + s*nr*kq holding dst[q*nr + j]; columns past nb are zero. nr <= 16 or a
 // multiple of 16.
 void pack_b(bool trans, const float* b, std::ptrdiff_t ldb, std::ptrdiff_t p0, std::ptrdiff_t j0,
             std::ptrdiff_t kb, std::ptrdiff_t nb, int nr, std::uint32_t* dst);

@@ -1,9 +1,9 @@
 // The bfloat16 packers (gemm/pack_bf16.h) with AVX512_BF16: VCVTNE2PS2BF16
 // rounds 32 floats to nearest even (NaN quieted, subnormals to zero: gemm/bf16.h)
 // into one register, and three layouts follow from it:
-//   - a row of op(A) in order: pairs come out as they lie (row layout);
 //   - two rows of the stored matrix interleaved (VPERMW): pairs across columns;
-//   - 16 rows of the stored matrix, transposed as a 16 x 16 block of pairs.
+//   - 16 rows of the stored matrix (pairs come out as they lie in a row),
+//     transposed as a 16 x 16 block of pairs.
 // Edges (columns past the matrix, an odd K) read as zero through masked loads.
 #include <immintrin.h>
 
@@ -92,58 +92,50 @@ void pack_row_pairs(const float* src, ptrdiff_t ld, ptrdiff_t p0, ptrdiff_t j0, 
     }
 }
 
+// Pairs along the stored rows: op(X)[p][j] = X[j][p] for rows j0.. of X (each
+// contiguous in p): panel s of `width` columns at dst + s*width*kq, dst[q*width + j]
+// (columns past nb zero). 16 rows x 16 pairs at a time, rounded and transposed.
+// op(B) transposed, and op(A) not transposed (its rows are X's).
+void pack_transposed(const float* src, ptrdiff_t ld, ptrdiff_t p0, ptrdiff_t j0, ptrdiff_t kb,
+                     ptrdiff_t nb, int width, uint32_t* dst) {
+    const ptrdiff_t kq = (kb + 1) / 2, panels = (nb + width - 1) / width;
+    for (ptrdiff_t s = 0; s < panels; ++s) {
+        for (int v = 0; v < width; v += 16) {
+            const ptrdiff_t j = s * width + v;  // the group's first column
+            const ptrdiff_t cols = std::max<ptrdiff_t>(0, std::min<ptrdiff_t>(16, nb - j));
+            const __mmask16 lanes = first16(width - v);
+            uint32_t* out = dst + s * width * kq + v;
+            for (ptrdiff_t q0 = 0; q0 < kq; q0 += 16) {
+                __m512i block[16];
+                for (int c = 0; c < 16; ++c)
+                    block[c] = c < cols ? round_run(src + (j0 + j + c) * ld + p0 + 2 * q0,
+                                                    kb - 2 * q0)
+                                        : _mm512_setzero_si512();
+                transpose16(block);
+                const ptrdiff_t pairs = std::min<ptrdiff_t>(16, kq - q0);
+                for (ptrdiff_t q = 0; q < pairs; ++q)
+                    _mm512_mask_storeu_epi32(out + (q0 + q) * width, lanes, block[q]);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void pack_a(bool trans, const float* a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t p0, ptrdiff_t mb,
             ptrdiff_t kb, int mr, uint32_t* dst) {
-    if (trans) {  // op(A)[i][p] = A[p][i]
+    if (trans)  // op(A)[i][p] = A[p][i]: two rows of A interleaved
         pack_row_pairs(a, lda, p0, i0, kb, mb, mr, dst);
-        return;
-    }
-    const ptrdiff_t kq = (kb + 1) / 2;
-    const ptrdiff_t padded = (mb + mr - 1) / mr * mr;
-    for (ptrdiff_t i = 0; i < padded; ++i) {
-        uint32_t* out = dst + (i / mr) * mr * kq + (i % mr) * kq;
-        if (i >= mb) {
-            std::fill(out, out + kq, 0u);
-            continue;
-        }
-        const float* row = a + (i0 + i) * lda + p0;
-        for (ptrdiff_t q = 0; q < kq; q += 16)
-            _mm512_mask_storeu_epi32(out + q, first16(kq - q), round_run(row + 2 * q, kb - 2 * q));
-    }
+    else  // op(A)[i][p] = A[i][p]: rows of A transposed
+        pack_transposed(a, lda, p0, i0, kb, mb, mr, dst);
 }
 
 void pack_b(bool trans, const float* b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t j0, ptrdiff_t kb,
             ptrdiff_t nb, int nr, uint32_t* dst) {
-    if (!trans) {
+    if (trans)  // op(B)[p][j] = B[j][p]
+        pack_transposed(b, ldb, p0, j0, kb, nb, nr, dst);
+    else
         pack_row_pairs(b, ldb, p0, j0, kb, nb, nr, dst);
-        return;
-    }
-    // op(B)[p][j] = B[j][p]: 16 columns x 16 pairs at a time, transposed.
-    const ptrdiff_t kq = (kb + 1) / 2;
-    for (ptrdiff_t j = 0; j < nb; j += 16) {
-        const ptrdiff_t s = j / nr, v = j % nr;
-        const ptrdiff_t cols = std::min<ptrdiff_t>(16, nb - j);
-        uint32_t* panel = dst + s * nr * kq + v;
-        for (ptrdiff_t q0 = 0; q0 < kq; q0 += 16) {
-            __m512i block[16];
-            for (int c = 0; c < 16; ++c)
-                block[c] = c < cols ? round_run(b + (j0 + j + c) * ldb + p0 + 2 * q0, kb - 2 * q0)
-                                    : _mm512_setzero_si512();
-            transpose16(block);
-            const ptrdiff_t pairs = std::min<ptrdiff_t>(16, kq - q0);
-            for (ptrdiff_t q = 0; q < pairs; ++q)
-                _mm512_storeu_si512(panel + (q0 + q) * nr, block[q]);
-        }
-    }
-    // A last panel narrower than nr has zero columns up to nr.
-    const ptrdiff_t filled = (nb + 15) / 16 * 16, end = (nb + nr - 1) / nr * nr;
-    for (ptrdiff_t j = filled; j < end; j += 16) {
-        uint32_t* panel = dst + (j / nr) * nr * kq + j % nr;
-        for (ptrdiff_t q = 0; q < kq; ++q)
-            _mm512_storeu_si512(panel + q * nr, _mm512_setzero_si512());
-    }
 }
 
 }  // namespace pydl::gemm::avx512_bf16
