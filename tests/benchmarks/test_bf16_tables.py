@@ -4,17 +4,10 @@ targets and the comparison with torch autocast. Nothing here times anything."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.results import Run  # noqa: E402
-from benchmarks.settings import MNIST_SIZES, WIDE_SIZES, Net, make_settings  # noqa: E402
-from benchmarks.workloads import bf16  # noqa: E402
-from benchmarks.workloads.common import shape_label  # noqa: E402
+from benchmarks.results import Run
+from benchmarks.settings import MNIST_SIZES, WIDE_SIZES, Net, make_settings
+from benchmarks.workloads import bf16
+from benchmarks.workloads.common import shape_label
 
 SHAPES = [(1024, 1024, 1024), (256, 4096, 4096)]
 NETS = [Net(WIDE_SIZES, "mse", "sgd", 256, 2), Net(MNIST_SIZES, "sparse_categorical_crossentropy",
