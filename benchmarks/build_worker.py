@@ -24,6 +24,7 @@ import traceback
 
 
 def _subject(request: dict):
+    """(the subject's one-call function, fields for the setup reply)."""
     import numpy as np
 
     import pydl
@@ -43,23 +44,34 @@ def _subject(request: dict):
         _core.gemm(a, b, out)
         reference = a.astype(np.float64) @ b.astype(np.float64)
         scale = float(np.linalg.norm(reference)) or 1.0
-        _subject.relative_error = float(np.linalg.norm(out - reference)) / scale
-        return lambda: _core.gemm(a, b, out)
+        return (lambda: _core.gemm(a, b, out),
+                {"relative_error": float(np.linalg.norm(out - reference)) / scale})
     net = Net(**{**request["net"], "sizes": tuple(request["net"]["sizes"])})
     x, y = make_data(net, net.steps * net.batch)
-    return pydl_epoch(net, x, y)
+    return pydl_epoch(net, x, y), {"relative_error": None}
 
 
-def main() -> None:
+def _config(request: dict) -> dict:
+    import pydl
+
+    return pydl.show_config(print_it=False)
+
+
+def serve(subject_for, config) -> None:
+    """Answers the requests on stdin, one JSON reply per line, until stdin closes.
+
+    subject_for(request) -> (function, fields) for a "gemm" or "train" request: the
+    function is called once (the warm-up) and the fields go into the reply;
+    config(request) -> the "config" reply. A failing request is answered with its
+    error, and the driver leaves this competitor out."""
     subject = None
     for line in sys.stdin:
         request = json.loads(line)
         try:
             if request["op"] in ("gemm", "train"):
-                _subject.relative_error = None
-                subject = _subject(request)
+                subject, fields = subject_for(request)
                 subject()  # warm-up
-                reply = {"ok": True, "relative_error": _subject.relative_error}
+                reply = {"ok": True, **fields}
             elif request["op"] == "sample":
                 calls = int(request.get("calls", 1))
                 start = time.perf_counter()
@@ -69,16 +81,18 @@ def main() -> None:
                 reply = {"seconds": seconds,
                          "result": float(result) if isinstance(result, float) else None}
             elif request["op"] == "config":
-                import pydl
-
-                reply = {"config": pydl.show_config(print_it=False)}
+                reply = {"config": config(request)}
             else:
                 reply = {"error": f"unknown op {request['op']!r}"}
-        except Exception as exc:  # reported to the driver, which leaves this build out
+        except Exception as exc:
             reply = {"error": f"{type(exc).__name__}: {exc}",
                      "traceback": traceback.format_exc()[-2000:]}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
+
+
+def main() -> None:
+    serve(_subject, _config)
 
 
 if __name__ == "__main__":

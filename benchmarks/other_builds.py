@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent  # the benchmarks package
-# The child loads the `benchmarks` package from this checkout by its path, and takes
-# `pydl` from its own interpreter's packages (an editable or a regular install): the
-# checkout is never put on sys.path, where its pydl/ sources would shadow that build.
-_BOOT = ("import importlib.util, sys; "
-         f"spec = importlib.util.spec_from_file_location('benchmarks', {str(ROOT / '__init__.py')!r}, "
-         f"submodule_search_locations=[{str(ROOT)!r}]); "
-         "module = importlib.util.module_from_spec(spec); sys.modules['benchmarks'] = module; "
-         "spec.loader.exec_module(module); "
-         "from benchmarks.build_worker import main; main()")
+
+
+def _boot(worker: str) -> str:
+    """The child's program: benchmarks.<worker>.main(). The child loads the `benchmarks`
+    package from this checkout by its path, and takes `pydl` from its own interpreter's
+    packages (an editable or a regular install): the checkout is never put on sys.path,
+    where its pydl/ sources would shadow that build."""
+    return ("import importlib.util, sys; "
+            f"spec = importlib.util.spec_from_file_location('benchmarks', "
+            f"{str(ROOT / '__init__.py')!r}, submodule_search_locations=[{str(ROOT)!r}]); "
+            "module = importlib.util.module_from_spec(spec); sys.modules['benchmarks'] = module; "
+            "spec.loader.exec_module(module); "
+            f"from benchmarks.{worker} import main; main()")
 
 
 @dataclass
@@ -61,14 +65,17 @@ def parse_spec(text: str) -> BuildSpec:
 
 
 class OtherBuild:
-    """A pydl build in a child interpreter, driven one request at a time."""
+    """A pydl build in a child interpreter, driven one request at a time.
 
-    def __init__(self, spec: BuildSpec):
+    worker, name: another worker module of this package speaking the same protocol
+    (benchmarks/keras_tf_worker.py: Keras on TensorFlow) and its competitor name."""
+
+    def __init__(self, spec: BuildSpec, worker: str = "build_worker", name: str | None = None):
         self.spec = spec
-        self.name = f"pydl@{spec.label}"
+        self.name = name or f"pydl@{spec.label}"
         self._cwd = tempfile.mkdtemp(prefix="pydl-bench-")  # nothing to shadow packages
         env = dict(os.environ, **spec.env)
-        self._proc = subprocess.Popen([spec.python, "-c", _BOOT], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([spec.python, "-c", _boot(worker)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True, cwd=self._cwd, env=env)
 
     def request(self, **request) -> dict:

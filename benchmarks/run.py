@@ -8,15 +8,17 @@
 
     python -m benchmarks --only contention   # quiet vs busy machine, in-process interplay
     python -m benchmarks --only contention --compare "main=../main-venv/bin/python"
+    python -m benchmarks --only contention --keras-tf-python ../tf-venv/bin/python
 
 Workloads: gemm, dense, train, predict, scaling, memory, norm (BatchNormalization /
 LayerNormalization forward + backward), text (Embedding text classifier), bn
 (784-512-BN-256-BN-10 training against the network without BN), sklearn (one
 GridSearchCV through pydl's scikit-learn wrapper, scikit-learn's MLPClassifier and Keras'
 wrapper), distributed (data-parallel fit: 1 process x 2 threads against 2 processes x 1
-thread, over MPI), graph, contention (quiet vs 1 and 2 busy processes; pydl's matmuls next to
-NumPy's and torch's), bf16 (bfloat16 GEMM vs float32 and % of the measured bf16 peak;
-mixed_bfloat16 training vs float32 and torch.autocast). Competitors: pydl, the NumPy baseline
+thread, over MPI), graph, contention (quiet vs 1 and 2 busy processes, Keras on
+TensorFlow among the competitors; pydl's matmuls next to NumPy's and torch's), bf16
+(bfloat16 GEMM vs float32 and % of the measured bf16 peak; mixed_bfloat16 training vs
+float32 and torch.autocast). Competitors: pydl, the NumPy baseline
 (benchmarks/numpy_mlp.py), PyTorch eager and torch.compile when installed, a jitted JAX step
 when JAX is installed; --compare adds other pydl builds.
 """
@@ -86,6 +88,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                               help="include torch.compile in --quick (about 1-2 minutes of "
                                    "compiling per model and thread count on 2 cores)")
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
+    parser.add_argument("--keras-tf-python", type=str, default=None, metavar="PYTHON",
+                        help="an interpreter with tensorflow installed, for the Keras/TF "
+                             "competitor of the contention workload (default: this one, "
+                             "when it can import tensorflow)")
+    parser.add_argument("--no-keras-tf", action="store_true",
+                        help="leave Keras/TF out of the contention workload")
     parser.add_argument("--compare", action="append", default=[], metavar="SPEC",
                         help="another pydl build as a competitor 'pydl@LABEL' of the gemm, "
                              "train and contention workloads: 'LABEL=PYTHON [VAR=VALUE ...]' "
@@ -106,6 +114,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown or not names:
         parser.error(f"--only: expected names among {','.join(WORKLOADS)}, received {args.only!r}")
     args.only = names
+    if args.keras_tf_python is not None and not Path(args.keras_tf_python).exists():
+        parser.error(f"--keras-tf-python: no interpreter at {args.keras_tf_python!r}")
     return args
 
 
@@ -119,6 +129,8 @@ def main(argv: list[str] | None = None) -> Run:
     if args.no_torch_compile:
         settings.use_torch_compile = False
     settings.use_jax = not args.no_jax
+    settings.use_keras_tf = not args.no_keras_tf
+    settings.keras_tf_python = args.keras_tf_python
     settings.compare = args.compare
     shown = sys.argv[1:] if argv is None else argv
     command = "python -m benchmarks" + (" " + shlex.join(shown) if shown else "")

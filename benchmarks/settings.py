@@ -67,6 +67,10 @@ class Settings:
     use_torch: bool = True
     use_torch_compile: bool = True
     use_jax: bool = True
+    # Keras 3 on TensorFlow in the contention workload (benchmarks/keras_tf.py): the
+    # interpreter that runs it (None: this one, when it can import tensorflow).
+    use_keras_tf: bool = True
+    keras_tf_python: str | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -5,7 +5,9 @@ every framework quiet, with 1 and with 2 competing busy processes
 (benchmarks/busy.py), at all cores (``--threads``' largest count). Repeats rotate
 the conditions and, inside each, the frameworks, so drift hits all alike; the
 table gives each framework's busy / quiet ratio. On a 2-core machine the fair share
-is 2/3 of the quiet rate with one busy process and 1/2 with two.
+is 2/3 of the quiet rate with one busy process and 1/2 with two. Keras on TensorFlow
+trains the networks too, in a child process asked for one sample at a time
+(benchmarks/keras_tf.py), so it takes its turn in the same rotation.
 
 Interplay: pydl's matmul alternating with NumPy's (OpenBLAS) and with torch's in
 one process, time per pair against the sum of each alone. No pause between the
@@ -25,7 +27,7 @@ import time
 
 import numpy as np
 
-from .. import jax_side, pydl_side, torch_side
+from .. import jax_side, keras_tf, pydl_side, torch_side
 from ..busy import busy_processes
 from ..other_builds import RemoteCompetitor
 from ..results import Run, Table, fmt
@@ -40,7 +42,9 @@ INTERPLAY = "interplay"
 CONDITIONS = (0, 1, 2)  # competing busy processes
 TARGETS = {1: 0.45, 2: 0.35}  # pydl's busy / quiet ratio (issue 17)
 PAIR_TARGET = 1.15  # alternating pair / sum alone
-FRAMEWORKS = ("pydl", "torch", "jax.jit", "NumPy")
+FRAMEWORKS = ("pydl", "torch", keras_tf.NAME, "jax.jit", "NumPy")
+# pydl stays ahead of their busy throughput (issue 17); their names in the notes.
+RIVALS = {"torch": "PyTorch eager", keras_tf.NAME: "Keras/TF"}
 
 
 def contention_nets(settings) -> list:
@@ -116,9 +120,10 @@ def _gemm_makers(run: Run, shape, threads: int) -> dict:
     return makers
 
 
-def _build(run: Run, makers: dict, request: dict, what: str) -> dict:
-    """name -> (sample(calls), fn or None); each warmed up once; a failing one is
-    reported and left out. Other builds (--compare) time themselves."""
+def _build(run: Run, makers: dict, request: dict, what: str, children=()) -> dict:
+    """name -> (sample(calls), fn or None, fields for its records); each warmed up once;
+    a failing one is reported and left out. Other builds (--compare) and `children`
+    (Keras/TF) time themselves; their setup reply's fields go into the records."""
     samplers = {}
     for name, make in makers.items():
         try:
@@ -127,14 +132,15 @@ def _build(run: Run, makers: dict, request: dict, what: str) -> dict:
         except Exception as exc:
             run.say_unavailable(f"{name} {what}", f"{type(exc).__name__}: {exc}"[:300])
             continue
-        samplers[name] = (_local(fn), fn)
-    for build in run.others:
+        samplers[name] = (_local(fn), fn, {})
+    for build in [*run.others, *children]:
         try:
             remote = RemoteCompetitor(build, request)
         except Exception as exc:
             run.say_unavailable(f"{build.name} {what}", str(exc)[:300])
             continue
-        samplers[build.name] = (remote.sample, None)
+        fields = {k: v for k, v in remote.setup.items() if k != "ok"}
+        samplers[build.name] = (remote.sample, None, fields)
     return samplers
 
 
@@ -162,7 +168,7 @@ def measure_subject(run: Run, subject: str, samplers: dict, threads: int, unit: 
                     value) -> None:
     """Times every sampler under every condition, interleaved; one record per
     (condition, competitor) with value(median seconds per call) in `unit`."""
-    calls = {name: _calls(run, s, fn) for name, (s, fn) in samplers.items()}
+    calls = {name: _calls(run, s, fn) for name, (s, fn, _) in samplers.items()}
     samples = {(busy, name): [] for busy in CONDITIONS for name in samplers}
     settle = run.settings.settle_s
     for r in range(run.settings.repeats):
@@ -176,7 +182,7 @@ def measure_subject(run: Run, subject: str, samplers: dict, threads: int, unit: 
         median = float(np.median(secs))
         run.add(WORKLOAD, case_label(subject, busy), threads, name, subject=subject, busy=busy,
                 value=value(median), unit=unit, median_s=median, samples_s=secs,
-                calls_per_sample=calls[name])
+                calls_per_sample=calls[name], **samplers[name][2])
 
 
 def _names(run: Run, subjects, threads: int) -> list:
@@ -198,9 +204,10 @@ def _verdict(run: Run, subject: str, threads: int, name: str) -> str:
         v = run.value(WORKLOAD, case_label(subject, busy), threads, name)
         if quiet and v is not None:
             parts.append(f"{busy} busy >= {goal}x: " + ("met" if v >= goal * quiet else "missed"))
-        rival = run.value(WORKLOAD, case_label(subject, busy), threads, "torch")
-        if v is not None and rival is not None:
-            parts.append(f"{busy} busy vs torch: " + ("ahead" if v > rival else "behind"))
+        for rival in RIVALS:
+            other = run.value(WORKLOAD, case_label(subject, busy), threads, rival)
+            if v is not None and other is not None:
+                parts.append(f"{busy} busy vs {rival}: " + ("ahead" if v > other else "behind"))
     return "; ".join(parts)
 
 
@@ -210,6 +217,7 @@ def table(run: Run, title: str, subjects: list, threads: int, unit: str) -> Tabl
         headers += [f"{busy} busy {unit}", f"{busy} busy / quiet"]
     headers.append("target (pydl)")
     rows = []
+    names = _names(run, subjects, threads)
     for subject in subjects:
         for name in _names(run, [subject], threads):
             quiet = run.value(WORKLOAD, case_label(subject, 0), threads, name)
@@ -222,10 +230,37 @@ def table(run: Run, title: str, subjects: list, threads: int, unit: str) -> Tabl
     notes = [f"Busy: `python -c \"while True: pass\"` children of the benchmark, started "
              f"before and killed after each condition's samples. Fair share of {threads} "
              f"core(s) for {threads} thread(s): {fair} (each runnable thread an equal share).",
-             f"Targets (issue 17): pydl keeps >= {TARGETS[1]}x of quiet with 1 busy process, "
-             f">= {TARGETS[2]}x with 2, and stays ahead of PyTorch eager's busy throughput.",
+             _target_note(names),
              "Medians of the repeats; conditions and frameworks rotate every repeat."]
-    return Table(title, headers, rows, notes)
+    return Table(title, headers, rows, notes + _keras_tf_notes(run, subjects, threads))
+
+
+def _target_note(names: list) -> str:
+    """Issue 17's targets, naming the rivals this table has."""
+    rivals = " and of ".join(label for rival, label in RIVALS.items() if rival in names)
+    return (f"Targets (issue 17): pydl keeps >= {TARGETS[1]}x of quiet with 1 busy process, "
+            f">= {TARGETS[2]}x with 2" + (f", and stays ahead of the busy throughput of "
+                                         f"{rivals}." if rivals else "."))
+
+
+def _keras_tf_notes(run: Run, subjects: list, threads: int) -> list[str]:
+    """How Keras/TF ran, when it is in the table."""
+    records = [r for r in run.records if r["workload"] == WORKLOAD and r["threads"] == threads
+               and r["competitor"] == keras_tf.NAME and r["subject"] in subjects]
+    if not records:
+        return []
+    info = run.machine.get("keras_tf", {})
+    jit = sorted({str(r.get("jit_compile")) for r in records})
+    why = " (Keras uses no XLA on a CPU-only TensorFlow)" if jit == ["False"] else ""
+    return [f"Keras/TF: Keras {info.get('keras', '?')} on TensorFlow "
+            f"{info.get('tensorflow', '?')} ({info.get('python', '?')}): one "
+            "model.fit(epochs=1, verbose=0, shuffle=True) per epoch, like pydl's, on the same "
+            "data and network; TensorFlow's intra-op pool at "
+            f"{info.get('intra_op_threads', '?')} thread(s), inter-op at 1; jit_compile left "
+            f"at compile's default \"auto\", which resolved to {' / '.join(jit)}{why}. It "
+            "runs in one child process for the run, asked for each sample in its turn of the "
+            "rotation under the same busy processes; the child times its own calls (pipe "
+            "overhead left out)."]
 
 
 # -- in-process interplay ---------------------------------------------------------------
@@ -291,12 +326,18 @@ def run_workload(run: Run) -> None:
     nets = contention_nets(run.settings)
     shapes = run.settings.contention_gemms
     with use_threads(threads):
-        for net in nets:
-            request = {"op": "train", "net": dataclasses.asdict(net), "threads": threads}
-            samplers = _build(run, _train_makers(run, net, threads), request,
-                              f"training on {net.label} (contention)")
-            measure_subject(run, net.label, samplers, threads, "samples/s",
-                            lambda s, net=net: net.steps * net.batch / s)
+        child = keras_tf.start(run, threads, "(contention)") if nets else None
+        try:
+            for net in nets:
+                request = {"op": "train", "net": dataclasses.asdict(net), "threads": threads}
+                samplers = _build(run, _train_makers(run, net, threads), request,
+                                  f"training on {net.label} (contention)",
+                                  children=[child] if child else [])
+                measure_subject(run, net.label, samplers, threads, "samples/s",
+                                lambda s, net=net: net.steps * net.batch / s)
+        finally:
+            if child is not None:
+                child.close()
         for shape in shapes:
             request = {"op": "gemm", "shape": list(shape), "threads": threads}
             samplers = _build(run, _gemm_makers(run, shape, threads), request,
