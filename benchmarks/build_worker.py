@@ -12,7 +12,8 @@ JSON reply per line on stdout:
     {"op": "config"}                -> {"config": <pydl.show_config()>}
 
 The worker imports pydl from its own interpreter's packages (the repository is at
-the end of sys.path, for the benchmarks package only).
+the end of sys.path, for the benchmarks package only). benchmarks/keras_tf_worker.py
+answers the same protocol through serve(), with Keras on TensorFlow.
 """
 
 from __future__ import annotations
