@@ -20,7 +20,7 @@ NAME = "Keras/TF"
 
 def interpreter(run) -> tuple[str | None, str | None]:
     """(the interpreter that runs Keras/TF, None) or (None, why there is none)."""
-    if not getattr(run.settings, "use_keras_tf", True):
+    if not run.settings.use_keras_tf:
         return None, "left out of this run (--no-keras-tf)"
     if run.settings.keras_tf_python:
         return run.settings.keras_tf_python, None

@@ -27,7 +27,7 @@ def _boot(worker: str) -> str:
     packages (an editable or a regular install): the checkout is never put on sys.path,
     where its pydl/ sources would shadow that build."""
     return ("import importlib.util, sys; "
-            f"spec = importlib.util.spec_from_file_location('benchmarks', "
+            "spec = importlib.util.spec_from_file_location('benchmarks', "
             f"{str(ROOT / '__init__.py')!r}, submodule_search_locations=[{str(ROOT)!r}]); "
             "module = importlib.util.module_from_spec(spec); sys.modules['benchmarks'] = module; "
             "spec.loader.exec_module(module); "
