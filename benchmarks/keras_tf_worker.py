@@ -43,24 +43,8 @@ def _keras(threads: int):
     return _state["keras"]
 
 
-def build_model(net, keras):
-    """The Keras twin of pydl_side.build_model (relu hidden layers, softmax head for
-    cross-entropy, SGD with momentum 0.9 or Adam; compile's defaults otherwise)."""
-    keras.utils.set_random_seed(0)
-    head = "softmax" if net.loss != "mse" else None
-    layers = [keras.Input(shape=(net.sizes[0],))]
-    layers += [keras.layers.Dense(n, activation="relu") for n in net.sizes[1:-1]]
-    layers.append(keras.layers.Dense(net.sizes[-1], activation=head))
-    model = keras.Sequential(layers)
-    if net.optimizer == "sgd":
-        optimizer = keras.optimizers.SGD(learning_rate=net.learning_rate, momentum=0.9)
-    else:
-        optimizer = keras.optimizers.Adam(learning_rate=net.learning_rate)
-    model.compile(optimizer=optimizer, loss=net.loss)
-    return model
-
-
 def _subject(request: dict):
+    from .pydl_side import build_model
     from .settings import Net
     from .workloads.train import make_data
 
@@ -69,7 +53,7 @@ def _subject(request: dict):
         raise ValueError(f"op: Keras/TF runs 'train' requests only, received {request['op']!r}")
     net = Net(**{**request["net"], "sizes": tuple(request["net"]["sizes"])})
     x, y = make_data(net, net.steps * net.batch)
-    model = build_model(net, keras)
+    model = build_model(net, api=keras)
 
     def run_epoch():
         history = model.fit(x, y, batch_size=net.batch, epochs=1, verbose=0, shuffle=True)

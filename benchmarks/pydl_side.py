@@ -43,20 +43,24 @@ def keras_api_reason() -> str | None:
     return None
 
 
-def build_model(net, seed: int = 0):
-    """A compiled pydl Sequential for a settings.Net (relu hidden layers)."""
-    import pydl
+def build_model(net, seed: int = 0, api=None):
+    """A compiled Sequential for a settings.Net (relu hidden layers, softmax head for
+    cross-entropy, SGD with momentum 0.9 or Adam; compile's defaults otherwise), built
+    with `api`: pydl by default, or any module with the Keras API (keras itself, for the
+    Keras/TF competitor)."""
+    if api is None:
+        import pydl as api
 
-    if hasattr(pydl, "utils") and hasattr(pydl.utils, "set_random_seed"):
-        pydl.utils.set_random_seed(seed)
+    if hasattr(api, "utils") and hasattr(api.utils, "set_random_seed"):
+        api.utils.set_random_seed(seed)
     head = "softmax" if net.loss != "mse" else None
-    layers = [pydl.Input(shape=(net.sizes[0],))]
-    layers += [pydl.layers.Dense(n, activation="relu") for n in net.sizes[1:-1]]
-    layers.append(pydl.layers.Dense(net.sizes[-1], activation=head))
-    model = pydl.Sequential(layers)
+    layers = [api.Input(shape=(net.sizes[0],))]
+    layers += [api.layers.Dense(n, activation="relu") for n in net.sizes[1:-1]]
+    layers.append(api.layers.Dense(net.sizes[-1], activation=head))
+    model = api.Sequential(layers)
     if net.optimizer == "sgd":
-        optimizer = pydl.optimizers.SGD(learning_rate=net.learning_rate, momentum=0.9)
+        optimizer = api.optimizers.SGD(learning_rate=net.learning_rate, momentum=0.9)
     else:
-        optimizer = pydl.optimizers.Adam(learning_rate=net.learning_rate)
+        optimizer = api.optimizers.Adam(learning_rate=net.learning_rate)
     model.compile(optimizer=optimizer, loss=net.loss)
     return model
