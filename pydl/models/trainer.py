@@ -18,6 +18,8 @@ as it likes at once (nothing can tell the difference).
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import numbers
 import warnings
@@ -515,16 +517,9 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 # a process of a data-parallel world may have no rows in a step: None
                 yield source.batch(None, start, size) if size else None
             return
-        batches = source.epoch(False)
-        try:
-            for step, raw in enumerate(batches):
-                if steps is not None and step >= steps:
-                    break
-                batch = self._stream_batch(raw, f"evaluation batch {step}")
+        with contextlib.closing(self._unshuffled_stream(source, steps, "evaluation")) as stream:
+            for batch in stream:
                 yield batch.batch(None, 0, batch.num_samples)
-        finally:
-            batches.close()
-            source.end_epoch()
 
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
@@ -608,13 +603,21 @@ class Trainer(CompiledState, StepsMixin, data.InputsMixin):
                 start = step * batch_size
                 yield source.x_struct(start, min(start + batch_size, n))
             return
+        stream = self._unshuffled_stream(source, steps, "prediction", targets=False)
+        with contextlib.closing(stream):
+            for batch in stream:
+                yield batch.x_struct(0, batch.num_samples)
+
+    def _unshuffled_stream(self, source, steps, purpose: str, targets: bool = True):
+        """A stream's batches in order (at most `steps`), each converted and checked,
+        named "<purpose> batch <step>" in errors; the stream's epoch ends however the
+        caller stops."""
         batches = source.epoch(False)
         try:
             for step, raw in enumerate(batches):
                 if steps is not None and step >= steps:
                     break
-                batch = self._stream_batch(raw, f"prediction batch {step}", targets=False)
-                yield batch.x_struct(0, batch.num_samples)
+                yield self._stream_batch(raw, f"{purpose} batch {step}", targets=targets)
         finally:
             batches.close()
             source.end_epoch()
