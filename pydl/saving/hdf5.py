@@ -160,22 +160,16 @@ class _HeaderReader:
         version, _, _, _, size = b.unpack("<BBHII", self.address, what)
         if version != 1:
             raise HDF5Error(f"{what}: version {version} is not supported")
-        blocks = [(self.address + 16, size)]
-        out, seen = [], set()
-        while blocks:
-            start, length = blocks.pop(0)
-            if start in seen:
-                raise HDF5Error(f"{what}: continuation blocks form a cycle")
-            seen.add(start)
-            b.span(start, length, what)
-            pos, end = start, start + length
+
+        def read_block(out, blocks, pos, end):
             while pos + 8 <= end:
                 kind, msize, flags = b.unpack("<HHB", pos, what)
                 if pos + 8 + msize > end:
                     raise HDF5Error(f"{what}: message overruns its block")
                 self._add(out, blocks, kind, flags, pos + 8, msize, what)
                 pos += 8 + msize
-        return out
+
+        return self._walk_blocks((self.address + 16, size), read_block, what)
 
     def _version2(self, what: str) -> list:
         b = self.bytes
@@ -191,15 +185,8 @@ class _HeaderReader:
         size = b.uint(pos, width, what)
         pos += width
         order = 2 if flags & 0x04 else 0
-        blocks = [(pos, size)]
-        out, seen = [], set()
-        while blocks:
-            start, length = blocks.pop(0)
-            if start in seen:
-                raise HDF5Error(f"{what}: continuation blocks form a cycle")
-            seen.add(start)
-            b.span(start, length, what)
-            pos, end = start, start + length
+
+        def read_block(out, blocks, pos, end):
             while pos + 4 + order <= end:
                 kind, msize, mflags = b.unpack("<BHB", pos, what)
                 body = pos + 4 + order
@@ -207,6 +194,21 @@ class _HeaderReader:
                     raise HDF5Error(f"{what}: message overruns its block")
                 self._add(out, blocks, kind, mflags, body, msize, what, chunk_v2=True)
                 pos = body + msize
+
+        return self._walk_blocks((pos, size), read_block, what)
+
+    def _walk_blocks(self, first, read_block, what: str) -> list:
+        """The messages of a header: `read_block(out, blocks, start, end)` parses one
+        block's messages into `out` and queues its continuation blocks on `blocks`;
+        every block is checked to lie in the file, and a block seen twice is a cycle."""
+        blocks, out, seen = [first], [], set()
+        while blocks:
+            start, length = blocks.pop(0)
+            if start in seen:
+                raise HDF5Error(f"{what}: continuation blocks form a cycle")
+            seen.add(start)
+            self.bytes.span(start, length, what)
+            read_block(out, blocks, start, start + length)
         return out
 
     def _add(self, out, blocks, kind, flags, body, size, what, chunk_v2=False):
