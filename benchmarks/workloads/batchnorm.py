@@ -17,7 +17,14 @@ import math
 import numpy as np
 
 from ..results import Run, Table, fmt, ratio
-from .common import per_thread_count, present, record_timings, time_competitors, torch_or_none
+from .common import (
+    per_thread_count,
+    present,
+    pydl_fit_epoch,
+    record_timings,
+    time_competitors,
+    torch_or_none,
+)
 
 WORKLOAD = "bn"
 SIZES = (784, 512, 256, 10)
@@ -51,21 +58,8 @@ def _pydl_model(optimizer: str, batchnorm: bool):
 
 
 def _pydl_epoch(spec, x, y, optimizer: str, batchnorm: bool, tape: bool = False):
-    from pydl.models import plan
-
     model = _pydl_model(optimizer, batchnorm)
-
-    def run_epoch():
-        if tape:
-            with plan.disabled():
-                return model.fit(x, y, batch_size=spec["batch"], epochs=1,
-                                 verbose=0).history["loss"][-1]
-        history = model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0)
-        if model._trained_on != "plan":
-            raise RuntimeError(f"the model trained on the tape: {plan.plan_reason(model)}")
-        return history.history["loss"][-1]
-
-    return run_epoch
+    return pydl_fit_epoch(model, x, y, spec["batch"], tape)
 
 
 def _torch_epoch(torch, spec, x, y, optimizer: str, compiled: bool):

@@ -118,3 +118,21 @@ def shape_label(m: int, k: int, n: int) -> str:
 def settle(run: Run, threads: int) -> float:
     """The pause before each timed sample: only worker threads need to fall asleep."""
     return run.settings.settle_s if threads > 1 else 0.0
+
+
+def pydl_fit_epoch(model, x, y, batch: int, tape: bool = False) -> Callable[[], float]:
+    """One timed sample: an epoch of `model.fit`, returning its loss. On the fused plan
+    unless `tape` (then on the GradientTape); a model that should have taken the plan and
+    did not is an error, not a slower number."""
+    from pydl.models import plan
+
+    def run_epoch():
+        if tape:
+            with plan.disabled():
+                return model.fit(x, y, batch_size=batch, epochs=1, verbose=0).history["loss"][-1]
+        history = model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        if model._trained_on != "plan":
+            raise RuntimeError(f"the model trained on the tape: {plan.plan_reason(model)}")
+        return history.history["loss"][-1]
+
+    return run_epoch

@@ -15,7 +15,14 @@ import math
 import numpy as np
 
 from ..results import Run, Table, fmt, ratio
-from .common import per_thread_count, present, record_timings, time_competitors, torch_or_none
+from .common import (
+    per_thread_count,
+    present,
+    pydl_fit_epoch,
+    record_timings,
+    time_competitors,
+    torch_or_none,
+)
 
 WORKLOAD = "text"
 COMPETITORS = ("pydl", "pydl tape", "torch")
@@ -31,7 +38,6 @@ def _data(spec, seed: int = 0):
 
 def _pydl_epoch(spec, x, y, tape: bool = False):
     import pydl
-    from pydl.models import plan
 
     pydl.utils.set_random_seed(0)
     model = pydl.Sequential([
@@ -42,18 +48,7 @@ def _pydl_epoch(spec, x, y, tape: bool = False):
     ])
     model.compile(optimizer=pydl.optimizers.Adam(learning_rate=1e-3),
                   loss="binary_crossentropy")
-
-    def run_epoch():
-        if tape:
-            with plan.disabled():
-                return model.fit(x, y, batch_size=spec["batch"], epochs=1,
-                                 verbose=0).history["loss"][-1]
-        history = model.fit(x, y, batch_size=spec["batch"], epochs=1, verbose=0)
-        if model._trained_on != "plan":
-            raise RuntimeError(f"the model trained on the tape: {plan.plan_reason(model)}")
-        return history.history["loss"][-1]
-
-    return run_epoch
+    return pydl_fit_epoch(model, x, y, spec["batch"], tape)
 
 
 def _torch_epoch(torch, spec, x, y):
