@@ -51,18 +51,25 @@ def _wrapper_grid(settings: dict) -> dict:
     return {"model_kwargs": _grid(settings), "fit_kwargs": [fit]}
 
 
-def _pydl_search(settings):
-    import pydl
+def _wrapper_search(api, settings):
+    """The search through `api.wrappers.SKLearnClassifier`, for pydl or Keras (the same
+    Keras-API model builder for both)."""
 
     def build(X, y, hidden, learning_rate):
-        model = pydl.Sequential([pydl.Input(shape=(X.shape[1],)),
-                                 pydl.layers.Dense(hidden, activation="relu"),
-                                 pydl.layers.Dense(y.shape[1], activation="softmax")])
-        model.compile(optimizer=pydl.optimizers.Adam(learning_rate),
+        model = api.Sequential([api.Input(shape=(X.shape[1],)),
+                                api.layers.Dense(hidden, activation="relu"),
+                                api.layers.Dense(y.shape[1], activation="softmax")])
+        model.compile(optimizer=api.optimizers.Adam(learning_rate),
                       loss="categorical_crossentropy")
         return model
 
-    return pydl.wrappers.SKLearnClassifier(build), _wrapper_grid(settings)
+    return api.wrappers.SKLearnClassifier(build), _wrapper_grid(settings)
+
+
+def _pydl_search(settings):
+    import pydl
+
+    return _wrapper_search(pydl, settings)
 
 
 def _sklearn_search(settings):
@@ -78,15 +85,7 @@ def _sklearn_search(settings):
 def _keras_search(settings):
     import keras
 
-    def build(X, y, hidden, learning_rate):
-        model = keras.Sequential([keras.Input(shape=(X.shape[1],)),
-                                  keras.layers.Dense(hidden, activation="relu"),
-                                  keras.layers.Dense(y.shape[1], activation="softmax")])
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                      loss="categorical_crossentropy")
-        return model
-
-    return keras.wrappers.SKLearnClassifier(build), _wrapper_grid(settings)
+    return _wrapper_search(keras, settings)
 
 
 SEARCHES = {"pydl": _pydl_search, "scikit-learn": _sklearn_search, "keras": _keras_search}
