@@ -83,16 +83,38 @@ std::int64_t now_ns() {
 
 // A worker that starts a job this long after it was published found no free
 // core: a spinning worker sees a job within a microsecond when it has a core of
-// its own; a sleeping one is woken in tens of microseconds on an idle core. A
-// late start turns spinning off for kNoSpinForNs: next to processes that want
-// every core, a sleeping worker is woken ahead of them (it has slept, they have
-// not), while a spinning one has given its turn away by yielding.
+// its own; a sleeping one is woken in tens of microseconds on an idle core. The
+// caller stops spinning for a worker this late (it may be waiting for the
+// caller's core).
 constexpr std::int64_t kLateFromSpinNs = 30'000;
 constexpr std::int64_t kLateFromSleepNs = 300'000;
+// Contention: workers of two different jobs within kConfirmLateNs starting more than
+// kContendedLateNs late turn spinning off for kNoSpinForNs. Next to processes that
+// want every core, a sleeping worker is woken ahead of them (it has slept, they have
+// not), while a spinning one has given its turn away by yielding. A busy core
+// delays a worker by a time slice (milliseconds) at nearly every job, so the second
+// late job follows within a step. A virtual machine's vCPU also stalls now and then
+// on an idle host, for 30-50 us and now and then a millisecond (measured on this
+// project's 2-vCPU VM: several per second); counting those would stop the spinning
+// for 50 ms at a time, and without it every parallel region pays a futex wake
+// (about 50 us there), which made a (256, 1024) layer normalization at 2 threads
+// take 1.5x its time.
+constexpr std::int64_t kContendedLateNs = 300'000;
+constexpr std::int64_t kConfirmLateNs = 20'000'000;
 constexpr std::int64_t kNoSpinForNs = 50'000'000;
 
-void note_contention() {
-    g_no_spin_until.store(now_ns() + kNoSpinForNs, std::memory_order_relaxed);
+std::atomic<std::uint32_t> g_last_late_job{0};
+std::atomic<std::int64_t> g_last_late_ns{INT64_MIN / 2};
+
+// A worker started job `gen` kContendedLateNs late: the second such job within
+// kConfirmLateNs turns spinning off.
+void note_late(std::uint32_t gen) {
+    const std::int64_t now = now_ns();
+    const std::uint32_t previous_job = g_last_late_job.exchange(gen, std::memory_order_relaxed);
+    const std::int64_t previous_ns = g_last_late_ns.exchange(now, std::memory_order_relaxed);
+    if (previous_job != gen && now - previous_ns < kConfirmLateNs) {
+        g_no_spin_until.store(now + kNoSpinForNs, std::memory_order_relaxed);
+    }
 }
 // The others take over a participant's chunks once it has taken none of its own
 // for this long (or never started). Shorter would let a caller that finished its
@@ -289,7 +311,6 @@ public:
                 if (waited <= (slot(w).woken ? kLateFromSleepNs : kLateFromSpinNs)) continue;
                 if (slot(w).range.progress_ns.load(std::memory_order_relaxed) == start &&
                     slot(w).range.has_chunks(gen)) {
-                    note_contention();
                     return true;
                 }
             }
@@ -388,20 +409,21 @@ private:
         for (;;) {
             bool slept;
             seen = wait_for_change(s->job, seen, s->sleeping, &slept);
-            note_start(slept);
+            note_start(seen, slept);
             work(seen, self, s->chunks);
         }
     }
 
-    // A late start (kLateFromSpinNs, kLateFromSleepNs) turns spinning off for a
-    // while. The publish time may belong to a newer job than the one this worker
-    // was woken for; that only makes the start look earlier.
-    void note_start(bool slept) {
+    // Counts a late start (kLateFromSpinNs, kLateFromSleepNs: diagnostics); one of
+    // kContendedLateNs counts towards turning spinning off (note_late). The publish
+    // time may belong to a newer job than the one this worker was woken for; that
+    // only makes the start look earlier.
+    void note_start(std::uint32_t gen, bool slept) {
         const std::int64_t late = now_ns() - published_ns_.load(std::memory_order_relaxed);
         if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs)) {
-            note_contention();
             late_starts_.fetch_add(1, std::memory_order_relaxed);
         }
+        if (late > kContendedLateNs) note_late(gen);
     }
 
     // Starts workers up to `wanted` (under submit_); returns how many there are.

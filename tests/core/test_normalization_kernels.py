@@ -205,7 +205,10 @@ def run_ln(x, gamma, beta, rms=False):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("rows,cols", [(1, 1), (2, 7), (17, 33), (5, 65), (3, 1000)])
+# Rows past 32 chunks of 16 (600, 1000) put several chunks in one row block of the fused
+# backward (dx with dgamma / dbeta summed in the same pass).
+@pytest.mark.parametrize("rows,cols", [(1, 1), (2, 7), (17, 33), (5, 65), (3, 1000), (600, 40),
+                                       (1000, 3)])
 @pytest.mark.parametrize("rms", [False, True])
 def test_layernorm_forward_and_backward(isa, rng, dtype, rows, cols, rms):
     x = (rng.normal(size=(rows, cols)) * 2 + 0.5).astype(dtype)
@@ -225,19 +228,42 @@ def test_layernorm_forward_and_backward(isa, rng, dtype, rows, cols, rms):
         np.testing.assert_allclose(dbeta, want[2], **tol)
 
 
-def test_layernorm_bitwise_at_1_and_2_threads(rng):
-    x = rng.normal(size=(256, 1024)).astype(np.float32)
-    gamma, beta = rng.normal(size=1024).astype(np.float32), rng.normal(size=1024).astype(np.float32)
+@pytest.mark.parametrize("shape,rms", [((256, 1024), False), ((1500, 96), False),
+                                       ((1500, 96), True)])
+def test_layernorm_bitwise_at_1_and_2_threads(rng, shape, rms):
+    x = rng.normal(size=shape).astype(np.float32)
+    cols = shape[1]
+    gamma, beta = rng.normal(size=cols).astype(np.float32), rng.normal(size=cols).astype(np.float32)
     dy = rng.normal(size=x.shape).astype(np.float32)
     results = []
     for n in (1, 2):
         with num_threads(n):
-            y, mean, rstd = run_ln(x, gamma, beta)
+            y, mean, rstd = run_ln(x, gamma, beta, rms)
             dx, dgamma, dbeta = np.empty_like(x), np.empty_like(gamma), np.empty_like(gamma)
-            _core.layernorm_backward(x, gamma, mean, rstd, dy, dx, dgamma, dbeta)
+            _core.layernorm_backward(x, gamma, mean, rstd, dy, dx, dgamma, dbeta,
+                                     rms_scaling=rms)
             results.append((y, mean, rstd, dx, dgamma, dbeta))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("wanted", ["dx", "dgamma", "dbeta", "dx dbeta", "dgamma dbeta",
+                                    "dx dgamma dbeta"])
+@pytest.mark.parametrize("with_gamma", [True, False])
+def test_layernorm_backward_any_subset_of_gradients(rng, wanted, with_gamma):
+    # dx with parameter gradients takes the fused pass, without them the row pass, and
+    # parameter gradients alone the column pass: each must match the float64 algebra.
+    x = (rng.normal(size=(700, 48)) * 3 - 1).astype(np.float32)
+    gamma = rng.normal(size=48).astype(np.float32) if with_gamma else None
+    _, mean, rstd = run_ln(x, gamma, None)
+    dy = rng.normal(size=x.shape).astype(np.float32)
+    out = {name: (np.empty_like(x) if name == "dx" else np.empty(48, np.float32))
+           for name in wanted.split()}
+    _core.layernorm_backward(x, gamma, mean, rstd, dy, out.get("dx"), out.get("dgamma"),
+                             out.get("dbeta"))
+    want = dict(zip(("dx", "dgamma", "dbeta"), ln_grad_reference(x, gamma, dy, False)))
+    for name, got in out.items():
+        np.testing.assert_allclose(got, want[name], rtol=2e-4, atol=2e-4, err_msg=name)
 
 
 def test_layernorm_bad_arguments_name_the_argument():
