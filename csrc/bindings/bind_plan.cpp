@@ -80,7 +80,7 @@ void check_labels(const L* labels, ptrdiff_t per_row, const std::int64_t* used, 
 class PyPlan {
 public:
     PyPlan(const std::vector<std::vector<ptrdiff_t>>& input_shapes, const py::list& calls,
-           const py::list& heads, const py::list& tensors, const std::vector<int>& penalty_order,
+           const py::list& heads, const py::list& tensors, const py::list& penalty_order,
            const nn::UpdateRule& rule, ptrdiff_t max_batch) {
         if (max_batch < 1) {
             throw py::value_error("max_batch: expected an int >= 1, received " +
@@ -150,10 +150,28 @@ public:
             }
         }
         weights_ = arrays;
+        std::vector<plan::PenaltyTerm> order;
+        for (size_t i = 0; i < penalty_order.size(); ++i) {
+            plan::PenaltyTerm term;
+            if (py::isinstance<plan::ActivityPenalty>(penalty_order[i])) {
+                term.activity = penalty_order[i].cast<plan::ActivityPenalty>();
+            } else if (py::isinstance<py::int_>(penalty_order[i])) {
+                term.tensor = penalty_order[i].cast<int>();
+                if (term.tensor < 0) {
+                    throw py::value_error("penalty_order[" + std::to_string(i) +
+                                          "]: expected a tensor index >= 0, received " +
+                                          std::to_string(term.tensor));
+                }
+            } else {
+                throw py::type_error("penalty_order[" + std::to_string(i) +
+                                     "]: expected a tensor index or a _core.plan.ActivityPenalty");
+            }
+            order.push_back(term);
+        }
         try {
             plan_ = std::make_unique<plan::GraphPlan>(std::move(inputs), std::move(nodes),
-                                                      std::move(hs), std::move(ts), penalty_order,
-                                                      rule, max_batch);
+                                                      std::move(hs), std::move(ts),
+                                                      std::move(order), rule, max_batch);
         } catch (const std::invalid_argument& e) {
             throw py::value_error(std::string("Plan: ") + e.what());
         }
@@ -401,6 +419,31 @@ void bind_plan(py::module_& m) {
              py::arg("value"), py::arg("kind"), py::kw_only(), py::arg("from_logits") = false,
              py::arg("delta") = 1.0, py::arg("weight") = 1.0);
 
+    py::class_<plan::ActivityPenalty>(
+        pm, "ActivityPenalty",
+        "ActivityPenalty(value, after, rank, l1, l2): the penalty l1 * sum(|v|) + l2 * sum(v * v) "
+        "of value `v`, divided by the step's rows, that the tape records after the first `after` "
+        "calls ran (an activity regularizer); `rank`: its place among the activity penalties in "
+        "call order.")
+        .def(py::init([](int value, int after, int rank, double l1, double l2) {
+                 if (value < 0 || after < 0 || rank < 0) {
+                     throw py::value_error("value, after, rank: expected ints >= 0, received " +
+                                           std::to_string(value) + ", " + std::to_string(after) +
+                                           ", " + std::to_string(rank));
+                 }
+                 if (!(l1 >= 0.0) || !(l2 >= 0.0) || !std::isfinite(l1) || !std::isfinite(l2)) {
+                     throw py::value_error("l1, l2: expected finite factors >= 0, received " +
+                                           num(l1) + ", " + num(l2));
+                 }
+                 plan::ActivityPenalty a;
+                 a.value = value;
+                 a.after = after;
+                 a.rank = rank;
+                 a.penalty = {l1, l2};
+                 return a;
+             }),
+             py::arg("value"), py::arg("after"), py::arg("rank"), py::arg("l1"), py::arg("l2"));
+
     py::class_<PyTensor>(pm, "TrainableTensor",
                          "TrainableTensor(weight, slots, *, weight_decay=0.0, penalty=None, "
                          "ema=None): a float32 weight, its 3 optimizer slots (None where unused), "
@@ -449,10 +492,11 @@ Plan(inputs, calls, heads, tensors, penalty_order, rule, max_batch)
 inputs: the per-sample shape of each model input (values 0..len(inputs)-1);
 calls: Call objects in execution order, call k writing value len(inputs) + k;
 heads: one LossHead per output with a loss; tensors: the TrainableTensors in
-model.trainable_weights order; penalty_order: the penalized tensors in the order
-their penalties are added to the loss; rule: the optimizer's UpdateRule.)doc")
+model.trainable_weights order; penalty_order: the penalties in the order they are
+added to the loss (model.losses): a penalized tensor's index, or an
+ActivityPenalty; rule: the optimizer's UpdateRule.)doc")
         .def(py::init<const std::vector<std::vector<ptrdiff_t>>&, const py::list&,
-                      const py::list&, const py::list&, const std::vector<int>&,
+                      const py::list&, const py::list&, const py::list&,
                       const nn::UpdateRule&, ptrdiff_t>(),
              py::arg("inputs"), py::arg("calls"), py::arg("heads"), py::arg("tensors"),
              py::arg("penalty_order"), py::arg("rule"), py::arg("max_batch"))

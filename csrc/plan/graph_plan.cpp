@@ -33,7 +33,8 @@ void scale(float* g, float s, ptrdiff_t n) {
 
 GraphPlan::GraphPlan(std::vector<InputSpec> inputs, std::vector<NodeSpec> nodes,
                      std::vector<LossHead> heads, std::vector<Tensor> tensors,
-                     std::vector<int> penalty_order, nn::UpdateRule rule, ptrdiff_t max_batch)
+                     std::vector<PenaltyTerm> penalty_order, nn::UpdateRule rule,
+                     ptrdiff_t max_batch)
     : inputs_(std::move(inputs)),
       nodes_(std::move(nodes)),
       heads_(std::move(heads)),
@@ -135,13 +136,43 @@ void GraphPlan::build_values() {
         if (!values_[n_in + k].reaches_loss) continue;
         for (int v : nodes_[k].inputs) values_[v].reaches_loss = true;
     }
+    // Penalties: every penalized tensor once; activity penalties on values written
+    // before their op.
+    std::vector<bool> penalized_seen(tensors_.size(), false), read_by_penalty(values_.size(), false);
+    for (const PenaltyTerm& term : penalty_order_) {
+        if (term.tensor >= 0) {
+            const int t = term.tensor;
+            if (static_cast<std::size_t>(t) >= tensors_.size() || !tensors_[t].penalized ||
+                penalized_seen[t]) {
+                throw std::invalid_argument("penalty order names tensor " + std::to_string(t) +
+                                            ", which has no penalty or is named twice");
+            }
+            penalized_seen[t] = true;
+            continue;
+        }
+        const ActivityPenalty& a = term.activity;
+        if (a.after < 0 || static_cast<std::size_t>(a.after) > nodes_.size() || a.value < 0 ||
+            static_cast<std::size_t>(a.value) >= n_in + static_cast<std::size_t>(a.after)) {
+            throw std::invalid_argument("an activity penalty reads value " + std::to_string(a.value) +
+                                        " after " + std::to_string(a.after) +
+                                        " nodes, which is not written by then");
+        }
+        read_by_penalty[a.value] = true;
+    }
+    for (std::size_t t = 0; t < tensors_.size(); ++t) {
+        if (tensors_[t].penalized && !penalized_seen[t]) {
+            throw std::invalid_argument("tensor " + std::to_string(t) +
+                                        " has a penalty the penalty order does not name");
+        }
+    }
     // Fused losses: the head reads the logits of the node below its value.
     head_state_.resize(heads_.size());
     for (std::size_t h = 0; h < heads_.size(); ++h) {
         const LossHead& head = heads_[h];
         head_state_[h].weight32 = static_cast<float>(head.weight);
         const Value& v = values_[head.value];
-        if (v.producer < 0 || v.consumers > 0) continue;  // a model input, or read by a node
+        // A model input, a value read by a node, or a value an activity penalty reads.
+        if (v.producer < 0 || v.consumers > 0 || read_by_penalty[head.value]) continue;
         Node* node = nodes_[v.producer].node.get();
         if (nn::loss_fuses(head.kind, head.from_logits, node->final_activation())) {
             node->fuse_final_activation();
@@ -195,15 +226,12 @@ void GraphPlan::build_values() {
     ptrdiff_t total = 0;
     for (const Tensor& t : tensors_) total += t.size;
     grads_.assign(static_cast<std::size_t>(total), 0.0f);
-    for (int t : penalty_order_) {
-        if (t < 0 || static_cast<std::size_t>(t) >= tensors_.size() || !tensors_[t].penalized) {
-            throw std::invalid_argument("penalty order names tensor " + std::to_string(t) +
-                                        ", which has no penalty");
-        }
-    }
     ptrdiff_t largest = 0;
     for (const Tensor& t : tensors_) {
         if (t.penalized) largest = std::max(largest, t.size);
+    }
+    for (const PenaltyTerm& term : penalty_order_) {
+        if (term.tensor < 0) largest = std::max(largest, max_batch_ * values_[term.activity.value].width);
     }
     penalty_scratch_.resize(static_cast<std::size_t>(largest));
 }
@@ -219,8 +247,25 @@ void GraphPlan::plan_backward() {
     offset.assign(tensors_.size(), 0);
     for (std::size_t t = 1; t < tensors_.size(); ++t) offset[t] = offset[t - 1] + tensors_[t - 1].size;
 
+    // Activity penalties by position, in the reverse of the order the tape recorded them.
+    activity_at_.assign(nodes_.size() + 1, {});
+    std::vector<const ActivityPenalty*> activity;
+    for (const PenaltyTerm& term : penalty_order_) {
+        if (term.tensor < 0) activity.push_back(&term.activity);
+    }
+    std::sort(activity.begin(), activity.end(),
+              [](const ActivityPenalty* a, const ActivityPenalty* b) { return a->rank > b->rank; });
+    const auto place_activity = [&](std::size_t after) {
+        for (const ActivityPenalty* a : activity) {
+            if (static_cast<std::size_t>(a->after) != after || !values_[a->value].dy) continue;
+            activity_at_[after].push_back({a, !value_written[a->value]});
+            value_written[a->value] = true;
+        }
+    };
+
     node_state_.resize(nodes_.size());
     for (std::size_t k = nodes_.size(); k-- > 0;) {
+        place_activity(k + 1);
         NodeSpec& spec = nodes_[k];
         NodeState& st = node_state_[k];
         const Value& out = values_[n_in + k];
@@ -269,6 +314,7 @@ void GraphPlan::plan_backward() {
             }
         }
     }
+    place_activity(0);
     // Trainable tensors: penalized ones without a data gradient get the penalty
     // alone; tensors with no gradient at all are not updated (the tape gives them
     // None, and apply_gradients skips them).
@@ -367,8 +413,16 @@ float GraphPlan::forward_and_loss(const RunArgs& a, const StepContext& ctx, ptrd
                         sizeof(float) * static_cast<std::size_t>(ctx.rows * val.width));
         }
     }
-    for (int t : penalty_order_) {
-        total = total + nn::penalty_value(tensors_[t].penalty, tensors_[t].weight, tensors_[t].size);
+    for (const PenaltyTerm& term : penalty_order_) {
+        if (term.tensor >= 0) {
+            const Tensor& t = tensors_[term.tensor];
+            total = total + nn::penalty_value(t.penalty, t.weight, t.size);
+        } else {  // the tape's ops.divide(penalty, float(rows)), in float32
+            const ActivityPenalty& a = term.activity;
+            const Value& val = values_[a.value];
+            const float penalty = nn::penalty_value(a.penalty, val.y, ctx.rows * val.width);
+            total = total + penalty / static_cast<float>(ctx.rows);
+        }
     }
     return total;
 }
@@ -380,6 +434,7 @@ void GraphPlan::backward(const StepContext& ctx) {
                              grads_.data() + grad_offset_[t], tensors_[t].size);
     }
     for (std::size_t k = nodes_.size(); k-- > 0;) {
+        activity_gradients(ctx, k + 1);
         NodeState& st = node_state_[k];
         if (!st.run_backward) continue;
         NodeSpec& spec = nodes_[k];
@@ -410,6 +465,21 @@ void GraphPlan::backward(const StepContext& ctx) {
                 }
             }
         }
+    }
+    activity_gradients(ctx, 0);
+}
+
+// The gradients of the activity penalties the tape recorded after `after` nodes: the
+// penalty's gradient times the upstream 1 / rows (the tape's `grad * upstream`, skipped
+// when it is 1), written or added into the value's gradient.
+void GraphPlan::activity_gradients(const StepContext& ctx, std::size_t after) {
+    for (const ActivityState& st : activity_at_[after]) {
+        const Value& val = values_[st.term->value];
+        const ptrdiff_t n = ctx.rows * val.width;
+        float* g = st.first ? val.dy : penalty_scratch_.data();
+        nn::penalty_gradient(st.term->penalty, val.y, g, n);
+        if (ctx.rows != 1) scale(g, 1.0f / static_cast<float>(ctx.rows), n);
+        if (!st.first) add_into(val.dy, g, n);
     }
 }
 

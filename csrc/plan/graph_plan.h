@@ -13,14 +13,17 @@
 //   loss      per output head: nn::loss on its value, from the logits below a final
 //             softmax/sigmoid when nn::loss_fuses says so (the tape's fusion); the
 //             total in float32: ((head0 * w0) + (head1 * w1)) + ... then + each
-//             weight penalty in order (Trainer.compute_loss);
+//             penalty in model.losses order (Trainer.compute_loss): a weight's, or an
+//             activity penalty of a value divided by the step's rows;
 //   backward  nodes in reverse execution order. Where a value or a parameter gets
 //             several contributions, the first one (from the latest node) is
 //             written, later ones are added: the tape sums the contributions to
 //             one tensor in the reverse order of the ops that made them
 //             (pydl/tape.py). A weight penalty's gradient (its op runs after the
 //             forward) is the first contribution to its weight, and is added right
-//             after the weight's first data contribution (a + b = b + a);
+//             after the weight's first data contribution (a + b = b + a). An
+//             activity penalty's gradient, scaled by 1 / rows, joins its value's
+//             where the tape recorded its op: after the nodes that ran before it;
 //   update    nn::apply_update over all trainable tensors, in trainable order,
 //             after the gradient hook (the data-parallel reduction) if one is set.
 // Gradients of one step live in one contiguous buffer, a view per tensor.
@@ -62,6 +65,23 @@ struct Tensor {
     bool penalized = false;   // a kernel/bias regularizer L1/L2: nn::penalty_*
     nn::WeightPenalty penalty;
     float* ema = nullptr;     // its moving average, when the rule keeps one
+};
+
+// A penalty of a value (an activity regularizer: Layer._add_activity_penalty), added
+// to the loss divided by the step's rows. The tape records its op after the first
+// `after` nodes ran (the layer's own node included).
+struct ActivityPenalty {
+    int value = 0;
+    int after = 0;
+    int rank = 0;  // the order the tape recorded the activity penalties in (0, 1, ...)
+    nn::WeightPenalty penalty;
+};
+
+// One penalty term of the loss, in model.losses order: trainable tensor `tensor`'s
+// weight penalty, or (tensor < 0) `activity`.
+struct PenaltyTerm {
+    int tensor = -1;
+    ActivityPenalty activity;
 };
 
 struct NodeSpec {
@@ -108,11 +128,12 @@ struct RunArgs {
 class GraphPlan {
 public:
     // Throws std::invalid_argument when the graph does not fit together.
-    // `penalty_order`: the penalized tensors in the order the tape adds their
-    // penalties to the loss (model.losses).
+    // `penalty_order`: the penalties in the order the tape adds them to the loss
+    // (model.losses): every penalized tensor's once, and the activity penalties.
     GraphPlan(std::vector<InputSpec> inputs, std::vector<NodeSpec> nodes,
               std::vector<LossHead> heads, std::vector<Tensor> tensors,
-              std::vector<int> penalty_order, nn::UpdateRule rule, std::ptrdiff_t max_batch);
+              std::vector<PenaltyTerm> penalty_order, nn::UpdateRule rule,
+              std::ptrdiff_t max_batch);
     GraphPlan(const GraphPlan&) = delete;
     GraphPlan& operator=(const GraphPlan&) = delete;
 
@@ -169,6 +190,12 @@ private:
         std::vector<const float*> in_ptrs;
         std::vector<float*> din_ptrs, dparam_ptrs;
     };
+    // An activity penalty's gradient: where its op sits in the backward order, and
+    // whether it is its value's first contribution (written) or a later one (added).
+    struct ActivityState {
+        const ActivityPenalty* term = nullptr;
+        bool first = false;
+    };
     struct HeadState {
         Node* fuser = nullptr;       // the producing node, when the loss is fused
         float weight32 = 1.0f;       // float32(weight)
@@ -180,13 +207,14 @@ private:
     float forward_and_loss(const RunArgs& a, const StepContext& ctx, std::ptrdiff_t start,
                            bool want_predictions, float* head_losses);
     void backward(const StepContext& ctx);
+    void activity_gradients(const StepContext& ctx, std::size_t after);
     void update(double learning_rate, long long step);
 
     std::vector<InputSpec> inputs_;
     std::vector<NodeSpec> nodes_;
     std::vector<LossHead> heads_;
     std::vector<Tensor> tensors_;
-    std::vector<int> penalty_order_;
+    std::vector<PenaltyTerm> penalty_order_;
     nn::UpdateRule rule_;
     std::ptrdiff_t max_batch_;
 
@@ -196,6 +224,8 @@ private:
     std::vector<std::size_t> drawing_;
     std::vector<std::int64_t> token_limit_;  // per model input
     std::vector<int> penalty_first_;  // tensors penalized with no data contribution
+    // Per count of nodes run (0..nodes): the activity penalties recorded right then.
+    std::vector<std::vector<ActivityState>> activity_at_;
 
     // Per head: gathered targets / labels / sample weights of the step.
     std::vector<std::vector<float>> target_batch_, weight_batch_;

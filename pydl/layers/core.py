@@ -34,7 +34,8 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: names or ``pydl.initializers`` objects.
         kernel_regularizer, bias_regularizer: penalties on the weights, added to
             the loss through ``layer.losses``.
-        activity_regularizer: penalty on the output, added the same way.
+        activity_regularizer: penalty on the output, added the same way divided by the
+            batch size (Keras 3).
         input_shape / input_dim: the per-sample input shape, as in Keras (for
             the first layer of a Sequential).
 
@@ -92,22 +93,20 @@ class Dense(Layer):
     def call(self, inputs):
         outputs = ops.dense(inputs, self.kernel, self.bias, self.activation, bf16=self._bf16)
         if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs))
+            self._add_activity_penalty(outputs)
         return outputs
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
 
     def _plan_node(self, call):
-        if self.activity_regularizer is not None:
-            return call.unsupported(f"the activity_regularizer of {self.name!r} takes the tape")
         if self._core_activation is None:
             return call.unsupported(f"the activation of {self.name!r} is a custom function")
         name, alpha = self._core_activation
         weights = [self.kernel] + ([self.bias] if self.use_bias else [])
         node = _core.plan.Dense(self.kernel.value, None if self.bias is None else self.bias.value,
                                 name, alpha, bf16=self._bf16)
-        return call.native(node, weights)
+        return call.native(node, weights, activity_penalty=self._plan_activity_penalty(call))
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
         """``call`` for predict: NumPy in and out, no Tensor, no tape, one core call.

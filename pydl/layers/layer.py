@@ -514,6 +514,30 @@ class Layer:
         return int(sum(v.value.size for v in self.weights))
 
     # -- losses ---------------------------------------------------------------------------
+    def _add_activity_penalty(self, outputs) -> None:
+        """Adds ``self.activity_regularizer(outputs)`` to the losses, divided by the batch
+        size when the output has a batch axis (Keras 3's ``Layer.__call__``: the same
+        strength at any batch size)."""
+        from .. import ops
+
+        penalty = self.activity_regularizer(outputs)
+        shape = np.shape(outputs)
+        if shape:
+            penalty = ops.divide(penalty, float(max(shape[0], 1)))
+        self.add_loss(penalty)
+
+    def _plan_activity_penalty(self, call):
+        """The (l1, l2) factors of this layer's activity penalty for the fused plan, None
+        without one; a regularizer the core's penalty kernel cannot compute says no."""
+        regularizer = getattr(self, "activity_regularizer", None)
+        if regularizer is None:
+            return None
+        factors = regularizer._plan_penalty() if hasattr(regularizer, "_plan_penalty") else None
+        if factors is None:
+            return call.unsupported(f"the activity_regularizer {regularizer!r} of {self.name!r} "
+                                    "is not L1/L2")
+        return tuple(factors)
+
     def add_loss(self, loss) -> None:
         """Adds a scalar loss (a Tensor, built from ops) to `layer.losses` for this call."""
         _add_loss_used[0] = True
@@ -537,12 +561,13 @@ class Layer:
         return [(v, v.regularizer) for v in self._own_variables()
                 if v.regularizer is not None and (v.trainable and self._trainable)]
 
-    def _penalty_terms(self) -> list:
-        """(variable, regularizer) of every weight penalty, in the order ``losses``
-        computes them (the fused plan adds them in this order too)."""
-        out = self._own_penalties()
+    def _loss_terms(self) -> list:
+        """The terms of ``losses`` in its order, for the fused plan (which adds them in
+        this order too): ``(layer, None)`` where a layer's ``add_loss`` terms of its calls
+        come, ``(variable, regularizer)`` for a weight penalty."""
+        out = [(self, None)] + self._own_penalties()
         for layer in self._sublayers():
-            out.extend(layer._penalty_terms())
+            out.extend(layer._loss_terms())
         return out
 
     # -- the fused training plan ----------------------------------------------------------

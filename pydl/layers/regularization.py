@@ -198,20 +198,14 @@ class ActivityRegularization(Layer):
         self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2)
 
     def call(self, inputs):
-        penalty = self.activity_regularizer(inputs)
-        shape = np.shape(inputs)
-        if shape:  # per sample, as Keras 3
-            penalty = ops.divide(penalty, float(max(shape[0], 1)))
-        self.add_loss(penalty)
+        self._add_activity_penalty(inputs)
         return inputs
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
     def _plan_node(self, call):
-        return call.unsupported(f"ActivityRegularization {self.name!r} adds a penalty of the "
-                                "batch's activations to the loss (model.losses); the plan's "
-                                "loss adds weight penalties only")
+        return call.identity(activity_penalty=self._plan_activity_penalty(call))
 
     def get_config(self) -> dict:
         return dict(super().get_config(), l1=self.l1, l2=self.l2)

@@ -133,6 +133,18 @@ def test_activity_regularization_loss(rng):
     np.testing.assert_allclose(float(ours.losses[0]), float(k(theirs.losses[0])), rtol=1e-5)
 
 
+def test_dense_activity_regularizer_loss_is_divided_by_the_batch_as_keras(rng):
+    x = rng.normal(size=(6, 4)).astype(np.float32)
+    ours = layers.Dense(3, activity_regularizer=pydl.regularizers.L1L2(0.1, 0.3))
+    theirs = keras.layers.Dense(3, activity_regularizer=keras.regularizers.L1L2(0.1, 0.3))
+    ours.build((None, 4))
+    theirs.build((None, 4))
+    theirs.set_weights(ours.get_weights())
+    ours(x)
+    theirs(x)
+    np.testing.assert_allclose(float(ours.losses[0]), float(k(theirs.losses[0])), rtol=1e-5)
+
+
 LOSSES = ["KLDivergence", "Poisson", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
           "CosineSimilarity", "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError"]
 

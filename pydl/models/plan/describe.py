@@ -34,13 +34,14 @@ _UNDECLARED = object()  # a layer with a compute_mask of its own did not say wha
 
 class NativeCall:
     """What a layer's ``_plan_node`` returns: a ``_core.plan`` node spec and the
-    Variables behind its tensors (in the spec's order), or the identity."""
+    Variables behind its tensors (in the spec's order), or the identity; and the
+    factors of an activity penalty on the call's output."""
 
     __slots__ = ("node", "variables", "draw", "draw_source", "input_checks", "mask_input",
-                 "output_mask")
+                 "output_mask", "activity_penalty")
 
     def __init__(self, node=None, variables=(), draw=None, draw_source=None, input_checks=(),
-                 mask_input=False, output_mask=_UNDECLARED):
+                 mask_input=False, output_mask=_UNDECLARED, activity_penalty=None):
         self.node = node
         self.variables = list(variables)
         self.draw = draw
@@ -48,6 +49,7 @@ class NativeCall:
         self.input_checks = list(input_checks)  # (model input index, check)
         self.mask_input = mask_input
         self.output_mask = output_mask
+        self.activity_penalty = activity_penalty  # None, or (l1, l2)
 
 
 class CallContext:
@@ -90,7 +92,7 @@ class CallContext:
         return self._values[i]
 
     def native(self, node, variables=(), draw=None, draw_source=None, input_checks=None,
-               mask_input=False, output_mask=_UNDECLARED) -> NativeCall:
+               mask_input=False, output_mask=_UNDECLARED, activity_penalty=None) -> NativeCall:
         """The call's native form.
 
         Args:
@@ -108,6 +110,9 @@ class CallContext:
             mask_input: the node takes ``call.mask``'s token values as its last input.
             output_mask: for a layer with a ``compute_mask`` of its own, the mask its
                 output carries: None, or ``call.tokens_mask(i)``.
+            activity_penalty: None, or the factors (l1, l2) of the penalty the call adds
+                to the loss on its output, divided by the batch size
+                (``Layer._add_activity_penalty``).
         """
         checks = []
         for i, check in (input_checks or {}).items():
@@ -118,13 +123,16 @@ class CallContext:
             checks.append((position, check))
         if mask_input and self.mask is None:
             raise Unsupported(f"{self.layer.name!r}: no mask reaches this call")
-        return NativeCall(node, variables, draw, draw_source, checks, mask_input, output_mask)
+        return NativeCall(node, variables, draw, draw_source, checks, mask_input, output_mask,
+                          activity_penalty)
 
-    def identity(self) -> NativeCall:
-        """The call passes its single input through (e.g. Dropout(0))."""
+    def identity(self, activity_penalty=None) -> NativeCall:
+        """The call passes its single input through (e.g. Dropout(0)); with
+        ``activity_penalty`` (l1, l2) it adds that penalty of its input to the loss
+        (ActivityRegularization)."""
         if len(self.input_shapes) != 1:
             raise Unsupported(f"{self.layer.name!r}: the identity needs exactly one input")
-        return NativeCall()
+        return NativeCall(activity_penalty=activity_penalty)
 
     def unsupported(self, reason: str):
         raise Unsupported(reason)
@@ -140,7 +148,10 @@ class Description:
     output_values: list = field(default_factory=list)  # per model output
     heads: list = field(default_factory=list)   # (output index, value, kind, from_logits, delta, weight)
     variables: list = field(default_factory=list)      # the trainable Variables, in order
-    penalties: list = field(default_factory=list)      # (trainable index, (l1, l2)) in loss order
+    # The penalties in loss order: ("weight", trainable index, (l1, l2)) or ("activity",
+    # value, calls before it, its rank in call order, (l1, l2)).
+    penalties: list = field(default_factory=list)
+    activity: list = field(default_factory=list)       # (layer, value, calls before, (l1, l2))
     draws: list = field(default_factory=list)          # draw callbacks of the drawing nodes
     input_checks: list = field(default_factory=list)   # (model input index, check) on the data
 
@@ -245,6 +256,11 @@ def _walk(model, values_in: list, description: Description, sources: list, masks
                                                    if len(shapes) > 1 else (None,) + shapes[0])
                 node_inputs = inputs + ([mask] if native.mask_input else [])
                 outputs = [description.add(native, node_inputs, tuple(shape)[1:])]
+            if native.activity_penalty is not None:
+                if len(outputs) != 1:
+                    raise Unsupported(f"{layer.name!r}: an activity penalty on several outputs")
+                description.activity.append((layer, outputs[0], len(description.calls),
+                                             tuple(native.activity_penalty)))
             out_mask = _output_mask(layer, native, previous)
             for v in outputs:
                 if out_mask is not None:
@@ -298,13 +314,24 @@ def _describe(model, input_shapes: list) -> Description:
         seen.add(value)
         if any(value in ins for _, ins in description.calls):
             raise Unsupported("a model output that also feeds another layer takes the tape")
+        if any(value == penalized for _, penalized, _, _ in description.activity):
+            # The tape's cross-entropy may read the logits kept beside the output (a
+            # fused loss) while the penalty's gradient flows through the activation.
+            raise Unsupported(f"an activity penalty on the model output {i} (which has a "
+                              "loss) takes the tape")
         description.heads.append((i, value) + tuple(spec) + (1.0 if weight is None else weight,))
-    for variable, regularizer in model._penalty_terms():
+    for owner, regularizer in model._loss_terms():
+        if regularizer is None:  # the layer's activity penalties, in call order
+            description.penalties.extend(
+                ("activity", value, before, rank, factors)
+                for rank, (layer, value, before, factors) in enumerate(description.activity)
+                if layer is owner)
+            continue
         factors = regularizer._plan_penalty() if hasattr(regularizer, "_plan_penalty") else None
         if factors is None:
             raise Unsupported(f"the regularizer {regularizer!r} is not L1/L2")
-        position = index.get(id(variable))
+        position = index.get(id(owner))
         if position is None:
-            raise Unsupported(f"{variable.path} has a penalty but is not trained")
-        description.penalties.append((position, tuple(factors)))
+            raise Unsupported(f"{owner.path} has a penalty but is not trained")
+        description.penalties.append(("weight", position, tuple(factors)))
     return description

@@ -20,7 +20,7 @@ def build_plan(description, optimizer, max_batch: int):
     heads = [_core.plan.LossHead(value, kind, from_logits=from_logits, delta=delta,
                                  weight=weight)
              for _, value, kind, from_logits, delta, weight in description.heads]
-    penalties = dict(description.penalties)
+    penalties = {term[1]: term[2] for term in description.penalties if term[0] == "weight"}
     tensors = []
     for i, v in enumerate(variables):
         position = optimizer._position(v)
@@ -28,7 +28,10 @@ def build_plan(description, optimizer, max_batch: int):
             v.value, optimizer._core_slots[position], weight_decay=optimizer._decay_for(v),
             penalty=penalties.get(i),
             ema=None if optimizer._averages is None else optimizer._averages[position]))
-    order = [i for i, _ in description.penalties]
+    # Weight penalties by their tensor's index, activity penalties as specs, in loss order.
+    order = [term[1] if term[0] == "weight" else
+             _core.plan.ActivityPenalty(term[1], term[2], term[3], *term[4])
+             for term in description.penalties]
     return _core.plan.Plan([list(s) for s in description.input_shapes], calls, heads, tensors,
                            order, optimizer._update_rule(), max_batch)
 
