@@ -88,34 +88,23 @@ std::int64_t now_ns() {
 // caller's core).
 constexpr std::int64_t kLateFromSpinNs = 30'000;
 constexpr std::int64_t kLateFromSleepNs = 300'000;
-// Contention: workers of two different jobs within kConfirmLateNs starting more than
-// kContendedLateNs late turn spinning off for kNoSpinForNs. Next to processes that
-// want every core, a sleeping worker is woken ahead of them (it has slept, they have
-// not), while a spinning one has given its turn away by yielding. A busy core
-// delays a worker by a time slice (milliseconds) at nearly every job, so the second
-// late job follows within a step. A virtual machine's vCPU also stalls now and then
-// on an idle host, for 30-50 us and now and then a millisecond (measured on this
-// project's 2-vCPU VM: several per second); counting those would stop the spinning
-// for 50 ms at a time, and without it every parallel region pays a futex wake
-// (about 50 us there), which made a (256, 1024) layer normalization at 2 threads
-// take 1.5x its time.
+// Contention: a worker that starts a job more than kContendedLateNs late turns
+// spinning off for kNoSpinForNs. Next to processes that want every core, a sleeping
+// worker is woken ahead of them (it has slept, they have not), while a spinning one
+// has given its turn away by yielding; a busy core delays a worker by a good part
+// of a time slice (half the late starts next to 2 busy processes on this project's
+// 2-core VM were over 300 us). A virtual machine's vCPU also stalls now and then on
+// an idle host, mostly for 30-50 us (several times a second there); when each such
+// stall stopped the spinning, every parallel region paid a futex wake (about 50 us
+// there) for 50 ms, which made a (256, 1024) layer normalization at 2 threads take
+// 1.3-2.6x its time.
 constexpr std::int64_t kContendedLateNs = 300'000;
-constexpr std::int64_t kConfirmLateNs = 20'000'000;
 constexpr std::int64_t kNoSpinForNs = 50'000'000;
 
-std::atomic<std::uint32_t> g_last_late_job{0};
-std::atomic<std::int64_t> g_last_late_ns{INT64_MIN / 2};
-
-// A worker started job `gen` kContendedLateNs late: the second such job within
-// kConfirmLateNs turns spinning off.
-void note_late(std::uint32_t gen) {
-    const std::int64_t now = now_ns();
-    const std::uint32_t previous_job = g_last_late_job.exchange(gen, std::memory_order_relaxed);
-    const std::int64_t previous_ns = g_last_late_ns.exchange(now, std::memory_order_relaxed);
-    if (previous_job != gen && now - previous_ns < kConfirmLateNs) {
-        g_no_spin_until.store(now + kNoSpinForNs, std::memory_order_relaxed);
-    }
+void note_contention() {
+    g_no_spin_until.store(now_ns() + kNoSpinForNs, std::memory_order_relaxed);
 }
+
 // The others take over a participant's chunks once it has taken none of its own
 // for this long (or never started). Shorter would let a caller that finished its
 // share first take the whole job whenever the OS is slow to run a woken worker --
@@ -409,21 +398,21 @@ private:
         for (;;) {
             bool slept;
             seen = wait_for_change(s->job, seen, s->sleeping, &slept);
-            note_start(seen, slept);
+            note_start(slept);
             work(seen, self, s->chunks);
         }
     }
 
     // Counts a late start (kLateFromSpinNs, kLateFromSleepNs: diagnostics); one of
-    // kContendedLateNs counts towards turning spinning off (note_late). The publish
-    // time may belong to a newer job than the one this worker was woken for; that
-    // only makes the start look earlier.
-    void note_start(std::uint32_t gen, bool slept) {
+    // kContendedLateNs turns spinning off for a while. The publish time may belong to
+    // a newer job than the one this worker was woken for; that only makes the start
+    // look earlier.
+    void note_start(bool slept) {
         const std::int64_t late = now_ns() - published_ns_.load(std::memory_order_relaxed);
         if (late > (slept ? kLateFromSleepNs : kLateFromSpinNs)) {
             late_starts_.fetch_add(1, std::memory_order_relaxed);
         }
-        if (late > kContendedLateNs) note_late(gen);
+        if (late > kContendedLateNs) note_contention();
     }
 
     // Starts workers up to `wanted` (under submit_); returns how many there are.

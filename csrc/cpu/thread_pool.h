@@ -14,8 +14,8 @@
 //   threads' worth of CPU instead of running the job on the caller alone;
 // - every wait spins for at most spin_us() microseconds, yielding the core
 //   between short runs, then sleeps (a futex on Linux); no spinning for 50 ms
-//   after workers of two jobs within 20 ms started over 300 us late (other
-//   threads want the cores; shorter or lone stalls are a VM's hiccups);
+//   after a worker started a job over 300 us late (other threads want the cores;
+//   shorter delays are mostly a VM's hiccups);
 // - the caller returns once every chunk is done; a worker that wakes after its
 //   job is over finds nothing to take and touches nothing.
 #pragma once
@@ -29,10 +29,10 @@ namespace pydl {
 // pydl keeps its workers awake, and is short enough that an idle one gives its
 // core away almost at once. A spinning thread yields between short runs of pause
 // instructions, so a thread waiting for its core (another process's, or pydl's
-// own caller or worker placed on the same core) runs at once. When workers of
-// two jobs within 20 ms start over 300 us late (no core was free for them), waits
-// do not spin for 50 ms: next to processes that want every core a sleeping worker
-// is woken ahead of them, a yielding one waits its turn.
+// own caller or worker placed on the same core) runs at once. When a worker starts
+// a job over 300 us late (no core was free for it), waits do not spin for 50 ms:
+// next to processes that want every core a sleeping worker is woken ahead of them,
+// a yielding one waits its turn.
 int spin_us();
 void set_spin_us(int us);
 inline constexpr int kDefaultSpinUs = 50;
