@@ -530,13 +530,7 @@ class Layer:
         """The (l1, l2) factors of this layer's activity penalty for the fused plan, None
         without one; a regularizer the core's penalty kernel cannot compute says no."""
         regularizer = getattr(self, "activity_regularizer", None)
-        if regularizer is None:
-            return None
-        factors = regularizer._plan_penalty() if hasattr(regularizer, "_plan_penalty") else None
-        if factors is None:
-            return call.unsupported(f"the activity_regularizer {regularizer!r} of {self.name!r} "
-                                    "is not L1/L2")
-        return tuple(factors)
+        return None if regularizer is None else call.penalty_factors(regularizer)
 
     def add_loss(self, loss) -> None:
         """Adds a scalar loss (a Tensor, built from ops) to `layer.losses` for this call."""

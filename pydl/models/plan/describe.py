@@ -32,6 +32,17 @@ class Unsupported(Exception):
 _UNDECLARED = object()  # a layer with a compute_mask of its own did not say what it gives
 
 
+def penalty_factors(regularizer, owner: str) -> tuple:
+    """(l1, l2) of a regularizer the core's penalty kernel computes
+    (``Regularizer._plan_penalty``), on a weight or on a layer's output; any other says
+    no."""
+    native = getattr(regularizer, "_plan_penalty", None)
+    factors = native() if native is not None else None
+    if factors is None:
+        raise Unsupported(f"the regularizer {regularizer!r} of {owner} is not L1/L2")
+    return tuple(factors)
+
+
 class NativeCall:
     """What a layer's ``_plan_node`` returns: a ``_core.plan`` node spec and the
     Variables behind its tensors (in the spec's order), or the identity; and the
@@ -133,6 +144,11 @@ class CallContext:
         if len(self.input_shapes) != 1:
             raise Unsupported(f"{self.layer.name!r}: the identity needs exactly one input")
         return NativeCall(activity_penalty=activity_penalty)
+
+    def penalty_factors(self, regularizer) -> tuple:
+        """(l1, l2) of the layer's activity regularizer, for ``native`` / ``identity``'s
+        ``activity_penalty``; a regularizer the core cannot compute says no."""
+        return penalty_factors(regularizer, repr(self.layer.name))
 
     def unsupported(self, reason: str):
         raise Unsupported(reason)
@@ -327,11 +343,9 @@ def _describe(model, input_shapes: list) -> Description:
                 for rank, (layer, value, before, factors) in enumerate(description.activity)
                 if layer is owner)
             continue
-        factors = regularizer._plan_penalty() if hasattr(regularizer, "_plan_penalty") else None
-        if factors is None:
-            raise Unsupported(f"the regularizer {regularizer!r} is not L1/L2")
+        factors = penalty_factors(regularizer, owner.path)
         position = index.get(id(owner))
         if position is None:
             raise Unsupported(f"{owner.path} has a penalty but is not trained")
-        description.penalties.append(("weight", position, tuple(factors)))
+        description.penalties.append(("weight", position, factors))
     return description
